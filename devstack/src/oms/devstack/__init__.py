@@ -1,0 +1,1 @@
+"""Local Apache Kafka and PostgreSQL for development, tests and the demo, without Docker."""

@@ -1,0 +1,1 @@
+"""Fulfilment service: turns confirmed orders into pick lists in walking order, records picks and packing."""

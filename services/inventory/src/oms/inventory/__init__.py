@@ -1,0 +1,1 @@
+"""Inventory service: reserves stock without overselling, releases it when a saga compensates."""

@@ -1,0 +1,1 @@
+"""Notify service: tells customers (e-mail) and subscribed systems (signed webhooks) what happened."""

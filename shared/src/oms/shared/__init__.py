@@ -1,0 +1,1 @@
+"""Code all OMS services share: contracts, messaging core, settings, logging, database."""
