@@ -1,0 +1,5 @@
+"""`python -m oms.inventory` starts the inventory service."""
+
+from oms.inventory.app import main
+
+main()

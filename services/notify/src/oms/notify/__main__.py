@@ -1,0 +1,5 @@
+"""`python -m oms.notify` starts the notify service."""
+
+from oms.notify.app import main
+
+main()

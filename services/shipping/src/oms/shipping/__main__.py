@@ -1,0 +1,5 @@
+"""`python -m oms.shipping` starts the shipping service."""
+
+from oms.shipping.app import main
+
+main()

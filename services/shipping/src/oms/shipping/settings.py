@@ -1,0 +1,11 @@
+"""Settings of the shipping service: `OMS_SHIPPING_*` plus the shared `OMS_KAFKA_*` and `OMS_DATABASE_*`."""
+
+from __future__ import annotations
+
+from pydantic_settings import SettingsConfigDict
+
+from oms.shared.settings import ServiceSettings
+
+
+class ShippingSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="OMS_SHIPPING_", extra="ignore")

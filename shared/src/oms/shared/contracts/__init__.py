@@ -1,0 +1,1 @@
+"""Contracts: the event models, the envelope and the topic registry every service shares."""

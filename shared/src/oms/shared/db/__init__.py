@@ -1,0 +1,1 @@
+"""PostgreSQL: one schema per service, versioned SQL migrations, an asyncpg pool."""
