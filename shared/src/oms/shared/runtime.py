@@ -131,7 +131,7 @@ class ServiceRuntime:
         if self.definition.subscriptions:
             self.consumer = BatchConsumer(
                 service=self.definition.name,
-                group_id=f"oms-{self.definition.name}",
+                group_id=self.names.group(self.definition.name),
                 subscriptions=self.definition.subscriptions,
                 pool=self.pool,
                 kafka=s.kafka,

@@ -95,6 +95,8 @@ class BatchConsumer:
         self._max_attempts = max_attempts
         self._attempts: dict[tuple[TopicPartition, int], int] = defaultdict(int)
         self._paused_until: dict[TopicPartition, float] = {}
+        # Partitions whose next message failed before: handled one by one until it passes or is dead-lettered.
+        self._suspect: dict[TopicPartition, int] = {}
         self.consumer: AIOKafkaConsumer | None = None
         self.running = False
 
@@ -132,15 +134,18 @@ class BatchConsumer:
         items = {tp: [self._decode(tp, record) for record in records] for tp, records in batch.items()}
         first = {tp: records[0].offset for tp, records in batch.items()}
         started = time.perf_counter()
-        try:
-            await self._apply([item for tp_items in items.values() for item in tp_items])
-            done = {tp: records[-1].offset + 1 for tp, records in batch.items()}
-        except Exception as error:  # noqa: BLE001 -- any failure: outage, or find the failing message
-            if is_infrastructure_error(error):
-                await self._wait_out_outage(error, stopping)
-                done = {}
-            else:
-                done = await self._isolate(consumer, items, stopping)
+        if any(self._suspect.get(tp) == offset for tp, offset in first.items()):
+            done = await self._isolate(consumer, items, stopping)
+        else:
+            try:
+                await self._apply([item for tp_items in items.values() for item in tp_items])
+                done = {tp: records[-1].offset + 1 for tp, records in batch.items()}
+            except Exception as error:  # noqa: BLE001 -- any failure: an outage, or find the failing message
+                if is_infrastructure_error(error):
+                    await self._wait_out_outage(error, stopping)
+                    done = {}
+                else:
+                    done = await self._isolate(consumer, items, stopping)
         metrics.BATCH_SECONDS.labels(self.service).observe(time.perf_counter() - started)
         metrics.BATCH_SIZE.labels(self.service).observe(sum(len(records) for records in batch.values()))
         for tp, offset in first.items():
@@ -162,8 +167,10 @@ class BatchConsumer:
                         await self._wait_out_outage(error, stopping)
                         return done
                     if not await self._failed(consumer, item, error):
+                        self._suspect[tp] = item.record.offset
                         break  # retried later: nothing after it on this partition goes first
                 self._attempts.pop((tp, item.record.offset), None)
+                self._suspect.pop(tp, None)
                 done[tp] = item.record.offset + 1
         return done
 

@@ -1,4 +1,4 @@
-"""Physical topic names: the contract name, behind a prefix that only tests set (isolation)."""
+"""Physical topic and group names: the contract names, behind a prefix that only tests set (isolation)."""
 
 from __future__ import annotations
 
@@ -15,3 +15,7 @@ class TopicNames:
 
     def physical(self, topic: Topic) -> str:
         return f"{self.prefix}{topic.name}"
+
+    def group(self, service: str) -> str:
+        """The service's consumer group (and inbox name): `oms-<service>`, behind the same prefix."""
+        return f"{self.prefix}oms-{service}"

@@ -116,10 +116,13 @@ class OutboxRelay:
                 for row in rows
             ]
             await asyncio.gather(*deliveries)
-            await conn.execute("DELETE FROM outbox WHERE id = ANY($1::bigint[])", [row["id"] for row in rows])
+            await self._delete_published(conn, [row["id"] for row in rows])
             metrics.OUTBOX_PUBLISHED.labels(self.service).inc(len(rows))
         await self._report_backlog(conn)
         return len(rows)
+
+    async def _delete_published(self, conn: Connection, ids: list[int]) -> None:
+        await conn.execute("DELETE FROM outbox WHERE id = ANY($1::bigint[])", ids)
 
     async def _report_backlog(self, conn: Connection) -> None:
         if time.monotonic() - self._backlog_checked < _BACKLOG_EVERY_SECONDS:
