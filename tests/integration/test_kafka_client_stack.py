@@ -21,7 +21,7 @@ async def _create_topic(admin: AIOKafkaAdminClient, name: str, partitions: int, 
     await admin.create_topics([NewTopic(name, partitions, 1, topic_configs=configs or None)])
     async with asyncio.timeout(10):
         # Polling the broker's metadata: there is no event to wait on.
-        while len((await admin.describe_topics([name]))[0]["partitions"]) < partitions:  # noqa: ASYNC110
+        while len((await admin.describe_topics([name]))[0]["partitions"]) < partitions:
             await asyncio.sleep(0.05)
 
 

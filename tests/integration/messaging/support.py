@@ -69,13 +69,14 @@ async def record_effects(
     uow: UnitOfWork, messages: Sequence[Incoming[Any]], faults: Faults | None = None
 ) -> None:
     for message in messages:
-        label = getattr(message.event, "label", None) or getattr(message.event, "external_id", "?")
+        label = str(getattr(message.event, "label", None) or getattr(message.event, "external_id", "?"))
         if faults is not None:
             faults.check(label)
             if faults.delay:
                 await asyncio.sleep(faults.delay)
         await uow.conn.execute(
-            "INSERT INTO effects (event_id, label, correlation_id, causation_id, headers) VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO effects (event_id, label, correlation_id, causation_id, headers)"
+            " VALUES ($1, $2, $3, $4, $5)",
             message.event_id,
             label,
             message.envelope.correlation_id,
@@ -197,7 +198,7 @@ async def wait_for_effects(
     database_url: str, schema: str, count: int, seconds: float = 30
 ) -> list[asyncpg.Record]:
     async with asyncio.timeout(seconds):
-        while len(rows := await effects(database_url, schema)) < count:
+        while len(await effects(database_url, schema)) < count:
             await asyncio.sleep(0.1)
     await asyncio.sleep(0.5)  # a duplicate arriving late would show now
     return await effects(database_url, schema)

@@ -1,4 +1,4 @@
-"""The batch consumer on real Kafka and PostgreSQL: duplicates, retries in order, dead letters, rejected input."""
+"""The batch consumer on real Kafka and PostgreSQL: duplicates, retries in order, dead letters, rejections."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import asyncio
 import base64
 import json
 import uuid
+from typing import TYPE_CHECKING
 
 import pytest
-from aiokafka.admin import AIOKafkaAdminClient
 
 from oms.shared.contracts.topics import CHANNEL_ORDERS, DEAD_LETTERS
 from oms.shared.db import schema as db
@@ -26,6 +26,9 @@ from tests.integration.messaging.support import (
     settings_for,
     wait_for_effects,
 )
+
+if TYPE_CHECKING:
+    from aiokafka.admin import AIOKafkaAdminClient
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 

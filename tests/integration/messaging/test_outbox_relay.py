@@ -1,4 +1,4 @@
-"""Transactional outbox and relay on real Kafka and PostgreSQL: delivery, headers, crash safety, one active relay."""
+"""Outbox and relay on real Kafka and PostgreSQL: delivery, headers, crash safety, one active relay."""
 
 from __future__ import annotations
 
@@ -145,18 +145,20 @@ async def test_one_relay_is_active_and_a_standby_takes_over_when_it_goes(
     kafka_bootstrap: str, database_url: str, topic_prefix: str
 ) -> None:
     settings = settings_for(kafka_bootstrap, database_url, topic_prefix)
-    async with running(silent_service("order"), settings) as first:
-        async with running(silent_service("order"), settings) as second:
-            await asyncio.sleep(0.5)
-            assert first.relay is not None
-            assert second.relay is not None
-            assert [first.relay.active, second.relay.active] == [True, False]
-            first.stop()  # its relay lets go of the lock when the process stops
-            async with asyncio.timeout(10):
-                while not second.relay.active:
-                    await asyncio.sleep(0.05)
-            await _write_outbox(second, ["after-failover"])
-            records = await read_topic(kafka_bootstrap, f"{topic_prefix}{PINGS.name}", 1)
+    async with (
+        running(silent_service("order"), settings) as first,
+        running(silent_service("order"), settings) as second,
+    ):
+        await asyncio.sleep(0.5)
+        assert first.relay is not None
+        assert second.relay is not None
+        assert [first.relay.active, second.relay.active] == [True, False]
+        first.stop()  # its relay lets go of the lock when the process stops
+        async with asyncio.timeout(10):
+            while not second.relay.active:
+                await asyncio.sleep(0.05)
+        await _write_outbox(second, ["after-failover"])
+        records = await read_topic(kafka_bootstrap, f"{topic_prefix}{PINGS.name}", 1)
     assert [json.loads(record.value)["label"] for record in records] == ["after-failover"]
 
 
