@@ -68,6 +68,10 @@ test-unit: $(VENV_STAMP) ## Fast tests only: no broker, no database
 test: setup lint typecheck ## Everything CI runs: lint, types, all tests on real Kafka and PostgreSQL
 	$(RUN) pytest
 
+.PHONY: asyncapi
+asyncapi: $(VENV_STAMP) ## Regenerate docs/asyncapi.json from the topic registry and contract models
+	$(RUN) python -m oms.shared.asyncapi > docs/asyncapi.json
+
 .PHONY: clean
 clean: ## Remove the Python environment and tool caches (the jar cache stays; see stack-destroy)
 	rm -rf .venv .mypy_cache .ruff_cache .pytest_cache

@@ -47,7 +47,7 @@ class ServiceProcess:
     def get(self, path: str) -> tuple[int, dict[str, object]]:
         """Status and JSON body of a GET; (0, {}) when nothing answers yet."""
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{path}", timeout=3) as response:  # noqa: S310 -- our own loopback server
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{path}", timeout=3) as response:
                 return response.status, json.loads(response.read())
         except urllib.error.HTTPError as error:
             return error.code, json.loads(error.read())

@@ -1,4 +1,4 @@
-"""Outages are waited out: a service started before Kafka becomes ready with it; a PostgreSQL restart loses nothing."""
+"""Outages are waited out: started before Kafka, ready with it; a database restart loses nothing."""
 
 from __future__ import annotations
 

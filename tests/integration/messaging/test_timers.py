@@ -1,4 +1,4 @@
-"""Durable timers on real PostgreSQL: they survive a restart, fire once across instances, and retry failures."""
+"""Durable timers on real PostgreSQL: they survive restarts, fire once across instances, retry failures."""
 
 from __future__ import annotations
 
