@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
 from typing import TYPE_CHECKING, Any
@@ -9,7 +10,11 @@ from typing import TYPE_CHECKING, Any
 import structlog
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from structlog.types import EventDict, Processor, WrappedLogger
+
+    from oms.shared.contracts.envelope import Envelope
 
 # Keys that carry personal data in this domain; a log line never shows their values.
 _PERSONAL = frozenset(
@@ -68,6 +73,15 @@ def configure(service: str, level: str = "INFO") -> None:
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
     structlog.contextvars.clear_contextvars()
     structlog.contextvars.bind_contextvars(service=service)
+
+
+@contextlib.contextmanager
+def message_context(envelope: Envelope) -> Iterator[None]:
+    """Bind one message's event id, order id and correlation id to every log line written meanwhile."""
+    with structlog.contextvars.bound_contextvars(
+        event_id=envelope.event_id, order_id=envelope.order_id, correlation_id=envelope.correlation_id
+    ):
+        yield
 
 
 def get_logger(name: str) -> Any:  # noqa: ANN401 -- structlog's bound logger is dynamically typed

@@ -9,6 +9,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 
@@ -16,13 +17,14 @@ from oms.shared import backoff, metrics
 from oms.shared.contracts.envelope import Envelope, decode_headers
 from oms.shared.contracts.rejections import DeadLetter, Rejected, original, reasons_from
 from oms.shared.contracts.topics import DEAD_LETTERS
-from oms.shared.logging import get_logger
+from oms.shared.logging import get_logger, message_context
 from oms.shared.messaging import inbox
 from oms.shared.messaging.errors import is_infrastructure_error
 from oms.shared.messaging.records import Incoming
 from oms.shared.messaging.unit_of_work import UnitOfWork
 
 if TYPE_CHECKING:
+    import contextlib
     from collections.abc import Sequence
     from datetime import datetime
 
@@ -161,12 +163,15 @@ class BatchConsumer:
         for tp, tp_items in items.items():
             for item in tp_items:
                 try:
-                    await self._apply([item])
+                    with _context(item):
+                        await self._apply([item])
                 except Exception as error:  # noqa: BLE001 -- a handler may fail in any way; counted as a try
                     if is_infrastructure_error(error):
                         await self._wait_out_outage(error, stopping)
                         return done
-                    if not await self._failed(consumer, item, error):
+                    with _context(item):
+                        moved_on = await self._failed(consumer, item, error)
+                    if not moved_on:
                         self._suspect[tp] = item.record.offset
                         break  # retried later: nothing after it on this partition goes first
                 self._attempts.pop((tp, item.record.offset), None)
@@ -381,6 +386,13 @@ class _Undecodable(Exception):  # noqa: N818 -- a marker carrying the decoding e
     def __init__(self, error: Exception) -> None:
         super().__init__(str(error))
         self.error = error
+
+
+def _context(item: _Item) -> contextlib.AbstractContextManager[None]:
+    """Log context of one message: its ids when it could be read, its position otherwise."""
+    if item.incoming is not None:
+        return message_context(item.incoming.envelope)
+    return structlog.contextvars.bound_contextvars(event_id=item.event_id)
 
 
 def _body_type(value: bytes | None) -> str | None:
