@@ -1,0 +1,1 @@
+"""Channel adapters: real platform payloads turned into the inbound contract of `oms.channel.orders.v1`."""

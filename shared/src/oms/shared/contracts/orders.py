@@ -1,0 +1,81 @@
+"""What the order service publishes and accepts: status changes, commands, and its internal events."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import Field
+
+from oms.shared.contracts.base import Contract, Id, NonNegativeMoney
+from oms.shared.contracts.channel_orders import NonEmpty, OrderLine
+
+
+class Reason(Contract):
+    code: str
+    message: str
+
+
+class OrderStatusChanged(Contract):
+    """`oms.order.status.v1`: every change of an order's status; `version` rises by one per change."""
+
+    type: Literal["OrderStatusChanged"] = "OrderStatusChanged"
+    order_id: str
+    channel: str
+    external_id: str
+    status: str
+    previous_status: str | None
+    reason: Reason | None = None
+    at: datetime
+    version: int
+
+
+class OrderCommand(Contract):
+    """`oms.order.commands.v1`: an operator's request; `command_id` is the idempotency key."""
+
+    command_id: NonEmpty
+    type: Literal["ReleaseHold", "CancelOrder"]
+    order_id: Id
+    reason: str | None = None
+    requested_by: NonEmpty
+
+
+class PlacedLine(Contract):
+    sku: str
+    quantity: int = Field(ge=1)
+    unit_price: NonNegativeMoney
+
+
+class OrderPlaced(Contract):
+    """`oms.order.events.v1`: a verified order whose stock the inventory service is to reserve."""
+
+    type: Literal["OrderPlaced"] = "OrderPlaced"
+    order_id: str
+    channel: str
+    external_id: str
+    currency: str
+    payment_status: str
+    service_level: str
+    country_code: str
+    lines: list[PlacedLine]
+    placed_at: datetime
+
+
+class OrderCancelled(Contract):
+    """`oms.order.events.v1`: the order was cancelled before dispatch; whatever was reserved is released."""
+
+    type: Literal["OrderCancelled"] = "OrderCancelled"
+    order_id: str
+    reason: str
+    at: datetime
+
+
+__all__ = [
+    "OrderCancelled",
+    "OrderCommand",
+    "OrderLine",
+    "OrderPlaced",
+    "OrderStatusChanged",
+    "PlacedLine",
+    "Reason",
+]
