@@ -1,14 +1,35 @@
-"""Wiring of the order service: its migrations, subscriptions, timers and routes on the shared runtime."""
+"""Wiring of the order service: migrations, subscriptions and routes on the shared runtime."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from oms.order.services import Orders
 from oms.order.settings import OrderSettings
 from oms.shared import runtime
+from oms.shared.contracts.catalog import Product
+from oms.shared.contracts.channel_orders import ChannelOrder
+from oms.shared.contracts.orders import OrderCommand
+from oms.shared.contracts.topics import CATALOG_PRODUCTS, CHANNEL_ORDERS, ORDER_COMMANDS
+from oms.shared.messaging.subscription import Subscription
 from oms.shared.runtime import ServiceDefinition
 
-# Subscriptions, timers and tables arrive with the service's business logic (see its README).
-DEFINITION = ServiceDefinition(name="order")
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def definition(settings: OrderSettings) -> ServiceDefinition:
+    orders = Orders(rules=settings.fraud_rules(), tolerance=settings.totals_tolerance)
+    return ServiceDefinition(
+        name="order",
+        migrations=[MIGRATIONS],
+        subscriptions=[
+            Subscription(CATALOG_PRODUCTS, {"": Product}, orders.take_products),
+            Subscription(CHANNEL_ORDERS, {"": ChannelOrder}, orders.take_channel_orders),
+            Subscription(ORDER_COMMANDS, {"": OrderCommand}, orders.run_commands),
+        ],
+    )
 
 
 def main() -> None:
-    runtime.main(DEFINITION, OrderSettings())
+    settings = OrderSettings()
+    runtime.main(definition(settings), settings)

@@ -230,8 +230,8 @@ class BatchConsumer:
         received_at = self._clock.now()
         subscription = self._by_topic.get(record.topic)
         item = _Item(tp, record, headers, received_at, subscription)
-        if subscription is None:
-            return item
+        if subscription is None or record.value is None:
+            return item  # not subscribed, or a compacted topic's tombstone: nothing to handle
         try:
             event_type = headers.get("ce_type")
             if event_type is None and not subscription.rejects_bad_input:

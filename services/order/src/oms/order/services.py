@@ -1,0 +1,314 @@
+"""Use cases of the order service; each runs inside the transaction of the batch that brought it."""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from oms.order import repository as repo
+from oms.order.domain import fraud, verification
+from oms.order.domain.status import CANCELLABLE, HoldReason, Move, Status, decide
+from oms.order.repository import OrderRow
+from oms.shared.contracts.orders import OrderCancelled, OrderPlaced, OrderStatusChanged, PlacedLine, Reason
+from oms.shared.contracts.topics import ORDER_STATUS, internal
+from oms.shared.logging import get_logger, message_context
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from decimal import Decimal
+
+    from oms.order.domain.fraud import FraudRules
+    from oms.shared.contracts.catalog import Product
+    from oms.shared.contracts.channel_orders import ChannelOrder, OrderLine
+    from oms.shared.contracts.envelope import Envelope
+    from oms.shared.contracts.orders import OrderCommand
+    from oms.shared.messaging.records import Incoming
+    from oms.shared.messaging.unit_of_work import UnitOfWork
+
+log = get_logger(__name__)
+
+ORDER_EVENTS = internal("order")
+_ORDER_IDS = uuid.UUID("4f6d7320-6f72-6465-7273-000000000001")
+# When several checks fail, the hold names the one an operator should look at first.
+_HOLD_PRIORITY = [
+    HoldReason.UNKNOWN_SKU,
+    HoldReason.TOTALS_MISMATCH,
+    HoldReason.ADDRESS_INVALID,
+    HoldReason.FRAUD_REVIEW,
+]
+
+
+def order_id_for(channel: str, external_id: str) -> str:
+    """The suite's id of a channel order: the same (channel, external id) always gives the same id."""
+    return str(uuid.uuid5(_ORDER_IDS, f"{channel}:{external_id}"))
+
+
+class Orders:
+    def __init__(self, *, rules: FraudRules, tolerance: Decimal) -> None:
+        self.rules = rules
+        self.tolerance = tolerance
+
+    # ------------------------------------------------------------------ intake
+    async def take_channel_orders(self, uow: UnitOfWork, messages: Sequence[Incoming[Any]]) -> None:
+        for message in messages:
+            with message_context(message.envelope):
+                await self.take(uow, message.event, message.envelope)
+
+    async def take(self, uow: UnitOfWork, order: ChannelOrder, cause: Envelope) -> OrderRow:
+        """A new order is received and verified; a resend is applied only when newer, never twice."""
+        now = uow.clock.now()
+        order_id = order_id_for(order.channel, order.external_id)
+        values = _stored_values(order)
+        if await repo.insert_order(uow.conn, {**values, "order_id": order_id, "at": now}):
+            row = OrderRow(
+                order_id, order.channel, order.external_id, Status.RECEIVED, None, 1, order.updated_at, ""
+            )
+            await self._record(uow, row, None, None, cause)
+            if order.cancelled:
+                return await self.cancel(uow, row, "the channel cancelled the order", cause)
+            return await self._verify_and_place(uow, row, order, cause)
+        stored = await repo.lock_by_key(uow.conn, order.channel, order.external_id)
+        if stored is None:  # deleted between the conflict and the lock: nothing sensible to apply
+            raise LookupError(f"order {order.channel}:{order.external_id} vanished during intake")
+        if not _is_newer(order.updated_at, stored.source_updated_at):
+            log.info("older or repeated channel order ignored", order_id=stored.order_id)
+            return stored
+        await repo.replace_data(uow.conn, stored.order_id, values)
+        log.info("newer channel order applied", order_id=stored.order_id)
+        if order.cancelled:
+            return await self.cancel(uow, stored, "the channel cancelled the order", cause)
+        return stored
+
+    async def _verify_and_place(
+        self, uow: UnitOfWork, row: OrderRow, order: ChannelOrder, cause: Envelope
+    ) -> OrderRow:
+        lines = await self._resolve(uow, order)
+        known = await repo.active_skus(uow.conn, [line.sku for line in lines if line.sku])
+        holds = (
+            verification.check_skus(lines, known.__contains__)
+            + verification.check_totals(order, self.tolerance)
+            + verification.check_address(order.shipping_address)
+        )
+        if not holds:
+            since = order.placed_at - timedelta(hours=self.rules.velocity_window_hours)
+            recent = await repo.recent_orders(
+                uow.conn,
+                _email_key(order),
+                fraud.address_fingerprint(order.shipping_address),
+                since,
+                row.order_id,
+            )
+            holds = fraud.evaluate(order, self.rules, recent)
+        if holds:
+            code = min((hold.code for hold in holds), key=_HOLD_PRIORITY.index)
+            message = "; ".join(hold.message for hold in holds if hold.code == code)
+            return await self.change_status(uow, row, Status.ON_HOLD, (code.value, message), cause)
+        return await self._place(uow, row, order, lines, cause)
+
+    async def _place(
+        self,
+        uow: UnitOfWork,
+        row: OrderRow,
+        order: ChannelOrder,
+        lines: list[verification.ResolvedLine],
+        cause: Envelope | None,
+    ) -> OrderRow:
+        """Verified: the order waits for stock, and the inventory service is asked to reserve it."""
+        skus = [(line.sku or "", line.line.quantity, line.line.unit_price) for line in lines]
+        await repo.replace_lines(uow.conn, row.order_id, skus)
+        placed = await self.change_status(uow, row, Status.AWAITING_STOCK, None, cause)
+        if placed.status is Status.AWAITING_STOCK and placed.version != row.version:
+            event = OrderPlaced(
+                order_id=row.order_id,
+                channel=order.channel,
+                external_id=order.external_id,
+                currency=order.currency,
+                payment_status=order.payment.status,
+                service_level=order.shipping.service_level,
+                country_code=order.shipping_address.country_code,
+                lines=[
+                    PlacedLine(sku=sku, quantity=quantity, unit_price=price) for sku, quantity, price in skus
+                ],
+                placed_at=order.placed_at,
+            )
+            uow.publish(ORDER_EVENTS, event, key=row.order_id, cause=cause, order_id=row.order_id)
+        return placed
+
+    async def _resolve(self, uow: UnitOfWork, order: ChannelOrder) -> list[verification.ResolvedLine]:
+        listed = (
+            await repo.listings(uow.conn, order.channel) if any(not line.sku for line in order.lines) else {}
+        )
+
+        def lookup(_: str, line: OrderLine) -> str | None:
+            product, variant = line.channel_product_id or "", line.channel_variant_id or ""
+            return listed.get((product, variant)) or listed.get((product, "")) or listed.get(("", variant))
+
+        return verification.resolve_lines(order, lookup)
+
+    # ------------------------------------------------------------------ operator and channel requests
+    async def release(self, uow: UnitOfWork, row: OrderRow, cause: Envelope | None) -> tuple[OrderRow, str]:
+        """An operator reviewed a held order: it is placed (an unknown SKU needs a catalogue fix first)."""
+        if row.status is not Status.ON_HOLD:
+            return row, f"not on hold ({row.status})"
+        if row.reason_code == HoldReason.PAYMENT_PENDING:
+            return row, "waits for its payment, not for a review"
+        order = await _stored_order(uow, row.order_id)
+        lines = await self._resolve(uow, order)
+        known = await repo.active_skus(uow.conn, [line.sku for line in lines if line.sku])
+        if unknown := verification.check_skus(lines, known.__contains__):
+            return row, "; ".join(hold.message for hold in unknown)
+        return await self._place(uow, row, order, lines, cause), "released"
+
+    async def cancel(self, uow: UnitOfWork, row: OrderRow, why: str, cause: Envelope | None) -> OrderRow:
+        if row.status not in CANCELLABLE:
+            log.info(
+                "cancellation refused: already dispatched or final", order_id=row.order_id, status=row.status
+            )
+            return row
+        cancelled = await self.change_status(uow, row, Status.CANCELLED, ("cancelled", why), cause)
+        if cancelled.version != row.version:
+            event = OrderCancelled(order_id=row.order_id, reason=why, at=uow.clock.now())
+            uow.publish(ORDER_EVENTS, event, key=row.order_id, cause=cause, order_id=row.order_id)
+        return cancelled
+
+    async def run_commands(self, uow: UnitOfWork, messages: Sequence[Incoming[Any]]) -> None:
+        for message in messages:
+            with message_context(message.envelope):
+                await self.run_command(uow, message.event, message.envelope)
+
+    async def run_command(self, uow: UnitOfWork, command: OrderCommand, cause: Envelope) -> str:
+        """Act on an operator command once per `command_id`; returns its outcome."""
+        at = uow.clock.now()
+        if not await repo.record_command(uow.conn, {**command.model_dump(), "at": at}):
+            return "duplicate"
+        row = await repo.lock(uow.conn, command.order_id)
+        if row is None:
+            outcome = "unknown order"
+        elif command.type == "ReleaseHold":
+            _, outcome = await self.release(uow, row, cause)
+        else:
+            why = command.reason or f"cancelled by {command.requested_by}"
+            after = await self.cancel(uow, row, why, cause)
+            outcome = "cancelled" if after.status is Status.CANCELLED else f"not cancellable ({row.status})"
+        await repo.set_command_outcome(uow.conn, command.command_id, outcome)
+        log.info("command handled", command=command.type, outcome=outcome, requested_by=command.requested_by)
+        return outcome
+
+    # ------------------------------------------------------------------ catalogue projection
+    async def take_products(self, uow: UnitOfWork, messages: Sequence[Incoming[Any]]) -> None:
+        for message in messages:
+            product: Product = message.event
+            listings = [
+                (listing.channel, listing.product_id or "", listing.variant_id or "")
+                for listing in product.channel_listings or []
+            ]
+            row = {
+                "sku": product.sku,
+                "title": product.title,
+                "active": product.active,
+                "at": uow.clock.now(),
+            }
+            await repo.upsert_product(uow.conn, row, listings)
+
+    # ------------------------------------------------------------------ the one guard
+    async def change_status(
+        self,
+        uow: UnitOfWork,
+        row: OrderRow,
+        target: Status,
+        reason: tuple[str, str] | None,
+        cause: Envelope | None,
+    ) -> OrderRow:
+        """Every status change goes through here: the table decides, the timeline and the topic record it."""
+        decision = decide(row.status, target, same_reason=row.reason_code == (reason[0] if reason else None))
+        if decision.move is Move.SAME:
+            return row
+        at = uow.clock.now()
+        if decision.move is Move.ILLEGAL:
+            await repo.park(
+                uow.conn,
+                row.order_id,
+                row.status,
+                target,
+                reason[0] if reason else "no reason",
+                cause_event_id=cause.event_id if cause else None,
+                at=at,
+            )
+            log.warning("illegal transition parked", order_id=row.order_id, current=row.status, target=target)
+            return row
+        version = await repo.set_status(uow.conn, row, target, reason, at)
+        changed = dataclasses.replace(
+            row, status=target, version=version, reason_code=reason[0] if reason else None
+        )
+        await self._record(uow, changed, row.status, reason, cause)
+        return changed
+
+    async def _record(
+        self,
+        uow: UnitOfWork,
+        row: OrderRow,
+        previous: Status | None,
+        reason: tuple[str, str] | None,
+        cause: Envelope | None,
+    ) -> None:
+        at = uow.clock.now()
+        await repo.add_timeline(
+            uow.conn,
+            {
+                "order_id": row.order_id,
+                "version": row.version,
+                "status": row.status.value,
+                "previous_status": previous.value if previous else None,
+                "reason_code": reason[0] if reason else None,
+                "reason_message": reason[1] if reason else None,
+                "at": at,
+                "cause_event_id": cause.event_id if cause else None,
+                "correlation_id": cause.correlation_id if cause else None,
+            },
+        )
+        event = OrderStatusChanged(
+            order_id=row.order_id,
+            channel=row.channel,
+            external_id=row.external_id,
+            status=row.status.value,
+            previous_status=previous.value if previous else None,
+            reason=Reason(code=reason[0], message=reason[1]) if reason else None,
+            at=at,
+            version=row.version,
+        )
+        uow.publish(ORDER_STATUS, event, key=row.order_id, cause=cause, order_id=row.order_id)
+
+
+def _email_key(order: ChannelOrder) -> str:
+    return fraud.normalise_email(order.customer.email)
+
+
+def _stored_values(order: ChannelOrder) -> dict[str, Any]:
+    return {
+        "channel": order.channel,
+        "external_id": order.external_id,
+        "source_updated_at": order.updated_at,
+        "placed_at": order.placed_at,
+        "currency": order.currency,
+        "total": order.totals.total,
+        "payment_status": order.payment.status,
+        "email_key": _email_key(order),
+        "address_key": fraud.address_fingerprint(order.shipping_address),
+        "data": order.model_dump_json(),
+    }
+
+
+async def _stored_order(uow: UnitOfWork, order_id: str) -> ChannelOrder:
+    from oms.shared.contracts.channel_orders import ChannelOrder  # noqa: PLC0415 -- runtime use of a typing import
+
+    data = await uow.conn.fetchval("SELECT data::text FROM orders WHERE order_id = $1", order_id)
+    return ChannelOrder.model_validate_json(data)
+
+
+def _is_newer(incoming: datetime | None, stored: datetime | None) -> bool:
+    """Applied only when strictly newer; an order without `updated_at` cannot be newer than itself."""
+    if incoming is None:
+        return False
+    return stored is None or incoming > stored
