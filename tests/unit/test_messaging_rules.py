@@ -49,6 +49,9 @@ def test_outages_and_contention_are_infrastructure_errors(error: Exception) -> N
         asyncpg.exceptions.UniqueViolationError(),
         asyncpg.exceptions.UndefinedTableError(),
         asyncpg.exceptions.CheckViolationError(),
+        asyncpg.exceptions.DataError("value out of int32 range"),
+        asyncpg.exceptions.InterfaceError("another operation is in progress"),
+        FileNotFoundError(2, "No such file or directory"),
     ],
 )
 def test_bugs_and_bad_data_are_the_messages_own_failures(error: Exception) -> None:
@@ -66,6 +69,19 @@ def test_an_outage_wrapped_by_a_handler_is_still_an_outage() -> None:
     with pytest.raises(RuntimeError) as raised:
         _save_while_the_connection_resets()
     assert is_infrastructure_error(raised.value)
+
+
+def _fail_while_handling_a_timeout() -> None:
+    try:
+        raise TimeoutError
+    except TimeoutError:
+        raise KeyError("sku") from None
+
+
+def test_an_error_raised_while_handling_an_outage_is_not_an_outage_unless_caused_by_it() -> None:
+    with pytest.raises(KeyError) as raised:
+        _fail_while_handling_a_timeout()
+    assert not is_infrastructure_error(raised.value)
 
 
 def test_back_off_grows_is_capped_and_jittered() -> None:

@@ -136,6 +136,35 @@ async def test_a_failing_timer_is_retried_later_and_does_not_hold_up_the_others(
     assert sorted(row["label"] for row in await effects(database_url, schema(SERVICE))) == ["flaky", "steady"]
 
 
+async def test_a_timer_handler_may_schedule_its_own_follow_up(database_url: str) -> None:
+    clock = ManualClock()
+
+    async def follow_up(uow: UnitOfWork, timer: Timer) -> None:
+        await _remember(uow, timer)
+        if timer.payload["label"] == "first":
+            await uow.schedule("remember", timer.key, clock.now() + timedelta(minutes=5), {"label": "second"})
+
+    await _schedule(database_url, clock, ["first"], due_in=timedelta(seconds=-1))
+    pool = await db.create_pool(database_url, schema(SERVICE), application="test", min_size=1, max_size=2)
+    try:
+        poller = TimerPoller(
+            service=SERVICE,
+            pool=pool,
+            handlers={"remember": follow_up},
+            schema=schema(SERVICE),
+            names=TopicNames(),
+            clock=clock,
+            poll_seconds=0.05,
+        )
+        assert await poller.fire_due() == 1
+        assert await poller.fire_due() == 0  # the follow-up is due in five minutes
+        clock.advance(timedelta(minutes=6))
+        assert await poller.fire_due() == 1
+    finally:
+        await pool.close()
+    assert [row["label"] for row in await effects(database_url, schema(SERVICE))] == ["first", "second"]
+
+
 async def _timer_row(pool: asyncpg.Pool[asyncpg.Record], key: str) -> dict[str, Any]:
     async with pool.acquire() as conn:
         row = await conn.fetchrow("SELECT attempts, last_error FROM timers WHERE key = $1", key)

@@ -70,13 +70,20 @@ def stop(state_dir: StateDir = None, only: Only = None) -> None:
 @app.command()
 def destroy(state_dir: StateDir = None) -> None:
     """Stop everything and delete its data and logs (the downloaded jars stay cached)."""
-    _stack(state_dir).destroy()
+    stack = _stack(state_dir)
+    stack.destroy()
+    typer.echo(f"deleted {stack.paths.state_dir}", err=True)
 
 
 @app.command()
 def env(state_dir: StateDir = None) -> None:
     """Print shell exports that point the services and tests at this stack: eval "$(oms-stack env)"."""
-    for part in _stack(state_dir).status():
+    parts = _stack(state_dir).status()
+    if not all(part.running for part in parts):
+        down = ", ".join(part.name for part in parts if not part.running)
+        typer.echo(f"oms-stack: {down} not running; start the stack first (oms-stack start)", err=True)
+        raise typer.Exit(1)
+    for part in parts:
         variable = "OMS_KAFKA_BOOTSTRAP" if part.name == "kafka" else "OMS_DATABASE_URL"
         typer.echo(f"export {variable}={part.endpoint}")
 

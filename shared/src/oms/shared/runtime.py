@@ -13,6 +13,7 @@ from oms.shared import logging as oms_logging
 from oms.shared.clock import Clock, SystemClock
 from oms.shared.db import schema as db
 from oms.shared.http import HttpServer, Readiness, create_app
+from oms.shared.messaging import inbox
 from oms.shared.messaging.consumer import BatchConsumer
 from oms.shared.messaging.errors import is_infrastructure_error
 from oms.shared.messaging.kafka import ensure_topics, idempotent_producer
@@ -153,7 +154,24 @@ class ServiceRuntime:
             poll_seconds=s.timer_poll_seconds,
         )
         tasks.append(self._watched(self.timers.run(self._stopping), "timers"))
+        tasks.append(self._watched(self._housekeeping(), "housekeeping"))
         return tasks
+
+    async def _housekeeping(self) -> None:
+        """Forget inbox ids older than any redelivery can be, hourly (on every instance: it is idempotent)."""
+        assert self.pool is not None  # noqa: S101 -- started after the pool exists
+        while not self._stopping.is_set():
+            try:
+                async with self.pool.acquire() as conn:
+                    forgotten = await inbox.prune(conn, self.settings.inbox_retention_days)
+                if forgotten:
+                    log.info("inbox pruned", forgotten=forgotten)
+            except Exception as error:
+                if not is_infrastructure_error(error):
+                    raise
+                log.warning("inbox pruning waits for the database", error=repr(error))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), 3600)
 
     def _watched(self, work: Awaitable[None], name: str) -> asyncio.Task[None]:
         """A worker whose unexpected end stops the service (its orchestrator restarts it), never silently."""
@@ -183,17 +201,21 @@ class ServiceRuntime:
         """
         self._stopping.set()
         self.readiness.started = False
-        timeout = self.settings.shutdown_timeout_seconds
+        deadline = asyncio.get_running_loop().time() + self.settings.shutdown_timeout_seconds
+
+        def left(share: float = 1.0) -> float:
+            return max(0.5, (deadline - asyncio.get_running_loop().time()) * share)
+
         workers = [task for task in tasks if task.get_name() != "relay"]
-        await _finish(workers, timeout)
+        await _finish(workers, left(0.5))  # half the time for the work in flight, the rest to publish it
         self._relay_stopping.set()
-        await _finish([task for task in tasks if task.get_name() == "relay"], timeout)
+        await _finish([task for task in tasks if task.get_name() == "relay"], left(0.8))
         if self.producer is not None:
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(self.producer.stop(), timeout)
+                await asyncio.wait_for(self.producer.stop(), left(0.7))
         if self.pool is not None:
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(self.pool.close(), 5)
+                await asyncio.wait_for(self.pool.close(), left())
         if self.http is not None:
             await self.http.stop()
         log.info("service stopped")

@@ -81,4 +81,7 @@ class ServiceSettings(BaseSettings):
     relay_batch_max: int = Field(1000, ge=1, description="Most outbox rows published per round.")
     relay_poll_seconds: float = Field(1.0, gt=0, description="Outbox poll when no notification arrives.")
     timer_poll_seconds: float = Field(1.0, gt=0, description="How often due timers are looked for.")
-    shutdown_timeout_seconds: float = Field(20.0, gt=0, description="Longest graceful shutdown.")
+    shutdown_timeout_seconds: float = Field(
+        20.0, gt=0, description="Longest graceful shutdown, all steps together."
+    )
+    inbox_retention_days: int = Field(7, ge=1, description="How long handled event ids are remembered.")

@@ -69,8 +69,12 @@ async def create_pool(
     return pool
 
 
+# The server probes an idle client after 30 s and drops it after three unanswered probes: a relay
+# whose host vanished releases its advisory lock within about a minute, not the OS default of hours.
+_KEEPALIVES = {"tcp_keepalives_idle": "30", "tcp_keepalives_interval": "10", "tcp_keepalives_count": "3"}
+
+
 async def connect(url: str, schema: str, *, application: str) -> asyncpg.Connection[Any]:
     """A dedicated connection (relay lock, LISTEN) outside the pool, with the same search path."""
-    return await asyncpg.connect(
-        url, server_settings={"search_path": schema, "application_name": application}
-    )
+    settings = {"search_path": schema, "application_name": application, **_KEEPALIVES}
+    return await asyncpg.connect(url, server_settings=settings)

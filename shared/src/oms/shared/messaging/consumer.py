@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import structlog
-from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 
 from oms.shared import backoff, metrics
@@ -105,7 +105,6 @@ class BatchConsumer:
     # ------------------------------------------------------------------ loop
     async def run(self, stopping: asyncio.Event) -> None:
         consumer = AIOKafkaConsumer(
-            *self._by_topic,
             group_id=self.group_id,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
@@ -113,6 +112,7 @@ class BatchConsumer:
             **self._kafka.client_options(),
         )
         await _start_when_reachable(consumer, stopping, what=f"consumer {self.group_id}")
+        consumer.subscribe(list(self._by_topic), listener=_Forget(self))
         self.consumer = consumer
         self.running = True
         try:
@@ -150,10 +150,13 @@ class BatchConsumer:
                     done = await self._isolate(consumer, items, stopping)
         metrics.BATCH_SECONDS.labels(self.service).observe(time.perf_counter() - started)
         metrics.BATCH_SIZE.labels(self.service).observe(sum(len(records) for records in batch.values()))
+        owned = consumer.assignment()
         for tp, offset in first.items():
-            if done.get(tp) != batch[tp][-1].offset + 1:
-                consumer.seek(tp, done.get(tp, offset))  # re-read from the first message not handled
-        await self._commit(consumer, done, stopping)
+            # Re-read from the first message not handled; a partition lost in a rebalance meanwhile is
+            # re-read by its new owner from the last commit.
+            if tp in owned and done.get(tp) != batch[tp][-1].offset + 1:
+                consumer.seek(tp, done.get(tp, offset))
+        await self._commit(consumer, {tp: offset for tp, offset in done.items() if tp in owned}, stopping)
 
     async def _isolate(
         self, consumer: AIOKafkaConsumer, items: dict[TopicPartition, list[_Item]], stopping: asyncio.Event
@@ -169,8 +172,14 @@ class BatchConsumer:
                     if is_infrastructure_error(error):
                         await self._wait_out_outage(error, stopping)
                         return done
-                    with _context(item):
-                        moved_on = await self._failed(consumer, item, error)
+                    try:
+                        with _context(item):
+                            moved_on = await self._failed(consumer, item, error)
+                    except Exception as letter_error:
+                        if not is_infrastructure_error(letter_error):
+                            raise
+                        await self._wait_out_outage(letter_error, stopping)
+                        return done
                     if not moved_on:
                         self._suspect[tp] = item.record.offset
                         break  # retried later: nothing after it on this partition goes first
@@ -195,8 +204,9 @@ class BatchConsumer:
             error=repr(error),
         )
         if attempts < self._max_attempts:
-            self._paused_until[item.tp] = time.monotonic() + backoff.delay(attempts)
-            consumer.pause(item.tp)
+            if item.tp in consumer.assignment():
+                self._paused_until[item.tp] = time.monotonic() + backoff.delay(attempts)
+                consumer.pause(item.tp)
             return False
         await self._dead_letter(item, error, attempts)
         return True
@@ -313,6 +323,10 @@ class BatchConsumer:
             }
         )
         async with self._pool.acquire() as conn, conn.transaction():
+            # Claimed like a handled message: after a crash before the offset commit, the redelivered
+            # message finds its id taken and is not dead-lettered twice. A replay needs a new event id.
+            if not await inbox.claim(conn, self.group_id, [item.event_id]):
+                return
             uow = UnitOfWork(
                 conn, source=self.service, schema=self._schema, names=self._names, clock=self._clock
             )
@@ -362,6 +376,14 @@ class BatchConsumer:
             log.info("infrastructure back", group=self.group_id, attempt=attempt)
             return
 
+    def forget(self, partitions: set[TopicPartition]) -> None:
+        """Drop retry state of partitions this member no longer owns (their new owner starts afresh)."""
+        for tp in partitions:
+            self._suspect.pop(tp, None)
+            self._paused_until.pop(tp, None)
+        for key in [key for key in self._attempts if key[0] in partitions]:
+            del self._attempts[key]
+
     def _resume_due(self, consumer: AIOKafkaConsumer) -> None:
         now = time.monotonic()
         for tp, until in list(self._paused_until.items()):
@@ -373,13 +395,29 @@ class BatchConsumer:
     def _report_lag(
         self, consumer: AIOKafkaConsumer, batch: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]
     ) -> None:
+        owned = consumer.assignment()
         for tp in batch:
+            if tp not in owned:
+                continue
             end = consumer.highwater(tp)
             if end is not None:
                 position = batch[tp][-1].offset + 1
                 metrics.CONSUMER_LAG.labels(self.service, tp.topic, str(tp.partition)).set(
                     max(0, end - position)
                 )
+
+
+class _Forget(ConsumerRebalanceListener):  # type: ignore[misc]  # aiokafka is untyped
+    """Rebalance listener: revoked partitions take their retry state with them."""
+
+    def __init__(self, owner: BatchConsumer) -> None:
+        self._owner = owner
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        self._owner.forget(set(revoked))
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        del assigned  # nothing to prepare: positions come from the committed offsets
 
 
 class _Undecodable(Exception):  # noqa: N818 -- a marker carrying the decoding error, not an error kind

@@ -95,9 +95,9 @@ class OutboxRelay:
         log.info("outbox relay active", service=self.service)
         await conn.add_listener(outbox_channel(self._schema), lambda *_: self._wake.set())
         while not stopping.is_set():
+            self._wake.clear()  # before the round: a commit notified during it wakes the next one
             published = await self.publish_round(conn)
             if published < self._batch_max:
-                self._wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self._poll_seconds)
         await self._drain(conn)

@@ -107,8 +107,9 @@ class TimerPoller:
         staged_before = uow.staged
         try:
             async with conn.transaction():  # a savepoint: a failing handler undoes only its own work
-                await _call(handler, uow, timer)
+                # Deleted first, so a handler may schedule the same kind and key again (a follow-up).
                 await conn.execute("DELETE FROM timers WHERE id = $1", timer.id)
+                await _call(handler, uow, timer)
         except Exception as error:
             if is_infrastructure_error(error):
                 raise
