@@ -50,8 +50,8 @@ class ServiceProcess:
             with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{path}", timeout=3) as response:
                 return response.status, json.loads(response.read())
         except urllib.error.HTTPError as error:
-            return error.code, json.loads(error.read())
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            return error.code, json.loads(error.read() or b"{}")
+        except (urllib.error.URLError, ConnectionError, TimeoutError, json.JSONDecodeError):
             return 0, {}
 
     async def wait_for(self, path: str, status: int, seconds: float) -> float:

@@ -32,6 +32,7 @@ class Named(Contract):
         asyncpg.exceptions.TooManyConnectionsError(),
         asyncpg.exceptions.DeadlockDetectedError(),
         asyncpg.exceptions.SerializationError(),
+        asyncpg.exceptions.InternalClientError("cannot switch to state 15; another operation is in progress"),
         KafkaConnectionError(),
         UnknownTopicOrPartitionError(),  # Kafka calls it retriable: metadata catching up after creation
     ],

@@ -131,3 +131,20 @@ def web_order(external_id: str, **changes: Any) -> dict[str, Any]:  # noqa: ANN4
         "payment": {"status": "paid", "amount": "15.95"},
     }
     return order | changes
+
+
+def http(
+    port: int, method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None
+) -> tuple[int, Any]:
+    """One request to a service on this machine; returns the status and the decoded JSON body."""
+    import urllib.error  # noqa: PLC0415 -- test helper
+    import urllib.request  # noqa: PLC0415
+
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}{path}", data=body, method=method, headers=headers or {}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 -- our own loopback server
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"null")

@@ -35,7 +35,9 @@ class Readiness:
         for name, check in self._checks.items():
             try:
                 results[name] = await asyncio.wait_for(check(), timeout=3)
-            except Exception:  # noqa: BLE001 -- a failing check is simply "not ready"
+            except (Exception, asyncio.CancelledError) as error:  # noqa: BLE001 -- a failing check is "not ready"
+                # aiokafka may cancel its own metadata request under load; that is "not ready", not a 500.
+                log.info("readiness check failed", check=name, error=repr(error))
                 results[name] = False
         return results
 

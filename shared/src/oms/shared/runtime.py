@@ -20,6 +20,7 @@ from oms.shared.messaging.kafka import ensure_topics, idempotent_producer
 from oms.shared.messaging.naming import TopicNames
 from oms.shared.messaging.relay import OutboxRelay
 from oms.shared.messaging.timers import TimerHandler, TimerPoller
+from oms.shared.messaging.unit_of_work import UnitOfWork
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -28,7 +29,10 @@ if TYPE_CHECKING:
     import asyncpg
     from aiokafka import AIOKafkaProducer
     from fastapi import APIRouter
+    from pydantic import BaseModel
 
+    from oms.shared.contracts.envelope import Envelope
+    from oms.shared.contracts.topics import Topic
     from oms.shared.messaging.subscription import Subscription
     from oms.shared.settings import ServiceSettings
 
@@ -68,6 +72,31 @@ class ServiceRuntime:
         self._relay_stopping = asyncio.Event()
         self.failed = False
 
+    async def publish(
+        self, topic: Topic, event: BaseModel, *, key: str | None, event_id: str | None = None
+    ) -> Envelope:
+        """Publish one event through the outbox from outside a handler (an API request): durable on return."""
+        if self.pool is None:
+            raise RuntimeError("the service is not started")
+        async with self.pool.acquire() as conn, conn.transaction():
+            uow = UnitOfWork(
+                conn, source=self.definition.name, schema=self.schema, names=self.names, clock=self.clock
+            )
+            envelope = uow.publish(topic, event, key=key, event_id=event_id)
+            await uow.flush()
+        return envelope
+
+    async def stage(self, topic: Topic, key: str | None, payload: bytes, headers: dict[str, str]) -> None:
+        """Publish raw bytes through the outbox (a rejected webhook body, kept exactly as it came)."""
+        if self.pool is None:
+            raise RuntimeError("the service is not started")
+        async with self.pool.acquire() as conn, conn.transaction():
+            uow = UnitOfWork(
+                conn, source=self.definition.name, schema=self.schema, names=self.names, clock=self.clock
+            )
+            uow.stage(topic, key, payload, headers)
+            await uow.flush()
+
     @property
     def url(self) -> str:
         return self.settings.database.url.get_secret_value()
@@ -81,6 +110,7 @@ class ServiceRuntime:
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(signum, self.stop)
         app = create_app(self.definition.name, self.readiness, list(self.definition.routers))
+        app.state.runtime = self  # routes reach the pool, topic names and clock through the request
         self.http = HttpServer(app, self.settings.http_host, self.settings.http_port)
         self.http.start()
         log.info(

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from oms.order.api import operator_api
 from oms.order.services import Orders
 from oms.order.settings import OrderSettings
+from oms.order.webhooks import webhook_receiver
 from oms.shared import runtime
 from oms.shared.contracts.catalog import Product
 from oms.shared.contracts.channel_orders import ChannelOrder
@@ -22,6 +24,7 @@ def definition(settings: OrderSettings) -> ServiceDefinition:
     return ServiceDefinition(
         name="order",
         migrations=[MIGRATIONS],
+        routers=[operator_api(settings), webhook_receiver(settings)],
         subscriptions=[
             Subscription(CATALOG_PRODUCTS, {"": Product}, orders.take_products),
             Subscription(CHANNEL_ORDERS, {"": ChannelOrder}, orders.take_channel_orders),

@@ -259,5 +259,52 @@ async def set_command_outcome(conn: Connection, command_id: str, outcome: str) -
     await conn.execute("UPDATE order_commands SET outcome = $2 WHERE command_id = $1", command_id, outcome)
 
 
-def as_json(data: object) -> str:
-    return json.dumps(data)
+_SUMMARY = """order_id, channel, external_id, status, reason_code, reason_message, version, currency, total,
+payment_status, placed_at, received_at, changed_at"""
+
+
+async def list_orders(
+    conn: Connection, filters: dict[str, Any], limit: int, offset: int
+) -> list[dict[str, Any]]:
+    """Orders newest first, by status, channel and time received (each filter optional)."""
+    rows = await conn.fetch(
+        f"""
+        SELECT {_SUMMARY} FROM orders
+        WHERE ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR channel = $2)
+          AND ($3::timestamptz IS NULL OR received_at >= $3) AND ($4::timestamptz IS NULL OR received_at < $4)
+        ORDER BY received_at DESC, order_id LIMIT $5 OFFSET $6
+        """,  # noqa: S608 -- a fixed column list; every value is a parameter
+        filters.get("status"),
+        filters.get("channel"),
+        filters.get("received_from"),
+        filters.get("received_to"),
+        limit,
+        offset,
+    )
+    return [dict(row) for row in rows]
+
+
+async def order_detail(conn: Connection, order_id: str) -> dict[str, Any] | None:
+    """One order: its summary, the channel's order as received, its lines and its timeline."""
+    query = f"SELECT {_SUMMARY}, data::text AS data FROM orders WHERE order_id = $1"  # noqa: S608 -- fixed columns
+    row = await conn.fetchrow(query, order_id)
+    if row is None:
+        return None
+    lines = await conn.fetch(
+        "SELECT line_no, sku, quantity, unit_price::text AS unit_price FROM order_lines"
+        " WHERE order_id = $1 ORDER BY line_no",
+        order_id,
+    )
+    timeline = await conn.fetch(
+        """
+        SELECT version, status, previous_status, reason_code, reason_message, at, cause_event_id,
+               correlation_id
+        FROM order_timeline WHERE order_id = $1 ORDER BY version
+        """,
+        order_id,
+    )
+    detail = dict(row)
+    detail["order"] = json.loads(detail.pop("data"))
+    detail["lines"] = [dict(line) for line in lines]
+    detail["timeline"] = [dict(entry) for entry in timeline]
+    return detail

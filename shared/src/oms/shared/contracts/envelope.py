@@ -35,9 +35,13 @@ class Envelope(Contract):
         occurred_at: datetime | None = None,
         order_id: str | None = None,
         cause: Envelope | None = None,
+        event_id: str | None = None,
     ) -> Envelope:
-        """A fresh envelope; with a cause it joins the cause's correlation and names it as causation."""
-        event_id = str(uuid.uuid4())
+        """A fresh envelope; with a cause it joins the cause's correlation and names it as causation.
+
+        A given event id (a platform's delivery id, say) makes redeliveries of one input one event.
+        """
+        event_id = event_id or str(uuid.uuid4())
         return cls(
             event_id=event_id,
             type=event_type,

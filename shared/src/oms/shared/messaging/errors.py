@@ -43,7 +43,9 @@ def is_infrastructure_error(error: BaseException) -> bool:  # noqa: PLR0911 -- o
     if isinstance(error, asyncpg.InterfaceError):
         # Client-side errors (a value out of range, "another operation is in progress") are bugs or
         # bad data; only a lost or closed connection is an outage.
-        return isinstance(error, asyncpg.ConnectionDoesNotExistError) or "closed" in str(error)
+        # InternalClientError is the protocol state of a connection torn down under it.
+        lost = (asyncpg.ConnectionDoesNotExistError, asyncpg.InternalClientError)
+        return isinstance(error, lost) or "closed" in str(error)
     if isinstance(error, asyncpg.PostgresError):
         state = getattr(error, "sqlstate", "") or ""
         return state.startswith(_TRANSIENT_SQLSTATE_PREFIXES)

@@ -58,11 +58,17 @@ class UnitOfWork:
         key: str | None,
         cause: Envelope | None = None,
         order_id: str | None = None,
+        event_id: str | None = None,
     ) -> Envelope:
         """Stage an event; its envelope joins the cause's correlation. Returns the envelope (its event id)."""
         event_type = str(getattr(event, "type", type(event).__name__))
         envelope = Envelope.new(
-            event_type, source=self.source, occurred_at=self.clock.now(), order_id=order_id, cause=cause
+            event_type,
+            source=self.source,
+            occurred_at=self.clock.now(),
+            order_id=order_id,
+            cause=cause,
+            event_id=event_id,
         )
         self.stage(topic, key, event.model_dump_json().encode(), envelope.to_headers())
         return envelope
