@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 from datetime import datetime
 from typing import TYPE_CHECKING, Literal
 
@@ -64,8 +65,10 @@ def reasons_from(error: Exception) -> tuple[Reason, ...]:
         )
     if isinstance(error, UnicodeDecodeError):
         return (Reason(field="$", code="not_utf8", message=f"the body is not UTF-8 text: {error}"),)
-    if isinstance(error, ValueError):  # json.JSONDecodeError is a ValueError
+    if isinstance(error, json.JSONDecodeError):
         return (Reason(field="$", code="invalid_json", message=f"the body is not JSON: {error}"),)
+    if isinstance(error, ValueError):
+        return (Reason(field="$", code="invalid_value", message=str(error)),)
     return (Reason(field="$", code=type(error).__name__, message=str(error)),)
 
 
