@@ -23,7 +23,7 @@ from oms.shared.messaging.timers import TimerHandler, TimerPoller
 from oms.shared.messaging.unit_of_work import UnitOfWork
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable, Mapping, Sequence
+    from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
     from pathlib import Path
 
     import asyncpg
@@ -76,25 +76,24 @@ class ServiceRuntime:
         self, topic: Topic, event: BaseModel, *, key: str | None, event_id: str | None = None
     ) -> Envelope:
         """Publish one event through the outbox from outside a handler (an API request): durable on return."""
-        if self.pool is None:
-            raise RuntimeError("the service is not started")
-        async with self.pool.acquire() as conn, conn.transaction():
-            uow = UnitOfWork(
-                conn, source=self.definition.name, schema=self.schema, names=self.names, clock=self.clock
-            )
-            envelope = uow.publish(topic, event, key=key, event_id=event_id)
-            await uow.flush()
-        return envelope
+        async with self._transaction() as uow:
+            return uow.publish(topic, event, key=key, event_id=event_id)
 
     async def stage(self, topic: Topic, key: str | None, payload: bytes, headers: dict[str, str]) -> None:
         """Publish raw bytes through the outbox (a rejected webhook body, kept exactly as it came)."""
+        async with self._transaction() as uow:
+            uow.stage(topic, key, payload, headers)
+
+    @contextlib.asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[UnitOfWork]:
+        """A unit of work in its own transaction; its staged rows are written before it commits."""
         if self.pool is None:
             raise RuntimeError("the service is not started")
         async with self.pool.acquire() as conn, conn.transaction():
             uow = UnitOfWork(
                 conn, source=self.definition.name, schema=self.schema, names=self.names, clock=self.clock
             )
-            uow.stage(topic, key, payload, headers)
+            yield uow
             await uow.flush()
 
     @property

@@ -21,32 +21,29 @@ class Reason(Contract):
     message: str
 
 
-class Rejected(Contract):
+class _Returned(Contract):
+    """Where a message came from, why it was refused, and its original bytes and headers."""
+
+    source_topic: str
+    partition: int
+    offset: int
+    key: str | None
+    received_at: datetime
+    reasons: tuple[Reason, ...]
+    original_base64: str
+    original_headers: dict[str, str]
+
+
+class Rejected(_Returned):
     """DESIGN.md §2: input that cannot be read or is not of the schema, returned to its sender."""
 
     type: Literal["Rejected"] = "Rejected"
-    source_topic: str
-    partition: int
-    offset: int
-    key: str | None
-    received_at: datetime
-    reasons: tuple[Reason, ...]
-    original_base64: str
-    original_headers: dict[str, str]
 
 
-class DeadLetter(Contract):
+class DeadLetter(_Returned):
     """The rejected shape plus who failed, how often and why (`oms.dlq.v1`); operators replay it."""
 
     type: Literal["DeadLetter"] = "DeadLetter"
-    source_topic: str
-    partition: int
-    offset: int
-    key: str | None
-    received_at: datetime
-    reasons: tuple[Reason, ...]
-    original_base64: str
-    original_headers: dict[str, str]
     consumer_group: str
     attempts: int
     error: str

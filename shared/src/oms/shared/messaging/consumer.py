@@ -52,6 +52,19 @@ class _Item:
     incoming: Incoming[Any] | None = None
     rejection: Exception | None = None
 
+    def origin(self, error: Exception) -> dict[str, object]:
+        """The fields of a rejected or dead-lettered copy: where it came from, why, and its bytes."""
+        record = self.record
+        return {
+            "source_topic": record.topic,
+            "partition": record.partition,
+            "offset": record.offset,
+            "key": record.key.decode("utf-8", "replace") if record.key is not None else None,
+            "received_at": self.received_at,
+            "reasons": reasons_from(error),
+            **original(record.value, self.headers),
+        }
+
     @property
     def event_id(self) -> str:
         if self.incoming is not None:
@@ -290,33 +303,17 @@ class BatchConsumer:
         if subscription is None or subscription.topic.rejected is None:
             return
         record = item.record
-        rejected = Rejected.model_validate(
-            {
-                "source_topic": record.topic,
-                "partition": record.partition,
-                "offset": record.offset,
-                "key": record.key.decode("utf-8", "replace") if record.key is not None else None,
-                "received_at": item.received_at,
-                "reasons": reasons_from(item.rejection),
-                **original(record.value, item.headers),
-            }
-        )
-        key = rejected.key
-        uow.publish(subscription.topic.rejected, rejected, key=key)
+        rejected = Rejected.model_validate(item.origin(item.rejection))
+        uow.publish(subscription.topic.rejected, rejected, key=rejected.key)
         metrics.MESSAGES_REJECTED.labels(self.service, record.topic).inc()
         log.info("message rejected", topic=record.topic, offset=record.offset, reasons=len(rejected.reasons))
 
     async def _dead_letter(self, item: _Item, error: Exception, attempts: int) -> None:
         record = item.record
+        reason = error.error if isinstance(error, _Undecodable) else error
         letter = DeadLetter.model_validate(
             {
-                "source_topic": record.topic,
-                "partition": record.partition,
-                "offset": record.offset,
-                "key": record.key.decode("utf-8", "replace") if record.key is not None else None,
-                "received_at": item.received_at,
-                "reasons": reasons_from(error.error if isinstance(error, _Undecodable) else error),
-                **original(record.value, item.headers),
+                **item.origin(reason),
                 "consumer_group": self.group_id,
                 "attempts": attempts,
                 "error": repr(error)[:2000],

@@ -40,12 +40,12 @@ def is_infrastructure_error(error: BaseException) -> bool:  # noqa: PLR0911 -- o
         return True
     if isinstance(error, OSError):
         return error.errno in _NETWORK_ERRNOS or error.errno is None
+    if isinstance(error, asyncpg.InternalClientError):
+        return True  # the protocol state of a connection torn down under an operation
     if isinstance(error, asyncpg.InterfaceError):
         # Client-side errors (a value out of range, "another operation is in progress") are bugs or
         # bad data; only a lost or closed connection is an outage.
-        # InternalClientError is the protocol state of a connection torn down under it.
-        lost = (asyncpg.ConnectionDoesNotExistError, asyncpg.InternalClientError)
-        return isinstance(error, lost) or "closed" in str(error)
+        return isinstance(error, asyncpg.ConnectionDoesNotExistError) or "closed" in str(error)
     if isinstance(error, asyncpg.PostgresError):
         state = getattr(error, "sqlstate", "") or ""
         return state.startswith(_TRANSIENT_SQLSTATE_PREFIXES)
