@@ -90,3 +90,22 @@ def test_webhook_signatures_are_base64_hmac_sha256_of_the_raw_body() -> None:
     assert not signature_matches("s3cret", body + b" ", signature)
     assert not signature_matches("other", body, signature)
     assert not signature_matches("s3cret", body, None)
+
+
+def test_a_channel_with_a_configured_zone_gets_it_on_times_without_an_offset_and_only_there() -> None:
+    from oms.order.time_zones import zone_applier  # noqa: PLC0415 -- the unit under test
+
+    apply = zone_applier({"woo-eu": "Europe/Berlin"})
+    local = {
+        "channel": "woo-eu",
+        "placed_at": "2026-12-01T10:00:00",
+        "updated_at": "2026-12-01T11:00:00+00:00",
+    }
+
+    assert apply(local) == {
+        "channel": "woo-eu",
+        "placed_at": "2026-12-01T10:00:00+01:00",
+        "updated_at": "2026-12-01T11:00:00+00:00",
+    }
+    other = {"channel": "web-uk", "placed_at": "2026-12-01T10:00:00"}
+    assert apply(other) == other  # no zone configured: left alone, and rejected by the contract

@@ -7,6 +7,7 @@ from pathlib import Path
 from oms.order.api import operator_api
 from oms.order.services import Orders
 from oms.order.settings import OrderSettings
+from oms.order.time_zones import zone_applier
 from oms.order.webhooks import webhook_receiver
 from oms.shared import runtime
 from oms.shared.contracts.catalog import Product
@@ -27,7 +28,12 @@ def definition(settings: OrderSettings) -> ServiceDefinition:
         routers=[operator_api(settings), webhook_receiver(settings)],
         subscriptions=[
             Subscription(CATALOG_PRODUCTS, {"": Product}, orders.take_products),
-            Subscription(CHANNEL_ORDERS, {"": ChannelOrder}, orders.take_channel_orders),
+            Subscription(
+                CHANNEL_ORDERS,
+                {"": ChannelOrder},
+                orders.take_channel_orders,
+                prepare=zone_applier(settings.channel_time_zones),
+            ),
             Subscription(ORDER_COMMANDS, {"": OrderCommand}, orders.run_commands),
         ],
     )

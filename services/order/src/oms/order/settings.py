@@ -35,6 +35,10 @@ class OrderSettings(ServiceSettings):
     fraud_blocked_postal_codes: list[str] = Field(
         default_factory=list, description="JSON list of postal codes."
     )
+    channel_time_zones: dict[str, str] = Field(
+        default_factory=dict,
+        description='Channels sending local times without an offset, and their zone: {"woo-eu": "Europe/Berlin"}.',
+    )
     api_tokens: list[SecretStr] = Field(
         default_factory=list,
         description="Bearer tokens of the operator API (JSON list); none: the API refuses all.",

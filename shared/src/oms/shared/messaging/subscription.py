@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from oms.shared.contracts.base import decode_exact
+from oms.shared.contracts.base import loads_exact
 from oms.shared.contracts.topics import Flow, Topic
 from oms.shared.messaging.records import Incoming
 from oms.shared.messaging.unit_of_work import UnitOfWork
@@ -30,6 +30,8 @@ class Subscription:
     topic: Topic
     events: Mapping[str, type[BaseModel]]
     handler: Handler = field(compare=False)
+    # Applied to an inbound JSON document before validation (e.g. a channel's configured time zone).
+    prepare: Callable[[Any], Any] | None = field(default=None, compare=False)
 
     @property
     def rejects_bad_input(self) -> bool:
@@ -43,5 +45,6 @@ class Subscription:
     def decode(self, model: type[BaseModel], value: bytes) -> BaseModel:
         """Inbound JSON is read with exact numbers; internal events carry money as strings already."""
         if self.rejects_bad_input:
-            return decode_exact(model, value)
+            document = loads_exact(value)
+            return model.model_validate(self.prepare(document) if self.prepare else document)
         return model.model_validate_json(value)
