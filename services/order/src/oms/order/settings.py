@@ -37,7 +37,7 @@ class OrderSettings(ServiceSettings):
     )
     channel_time_zones: dict[str, str] = Field(
         default_factory=dict,
-        description='Channels sending local times without an offset, and their zone: {"woo-eu": "Europe/Berlin"}.',
+        description='Channels sending times without an offset, and their zone: {"woo-eu": "Europe/Berlin"}.',
     )
     api_tokens: list[SecretStr] = Field(
         default_factory=list,
