@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
     from oms.shared.contracts.envelope import Envelope
     from oms.shared.contracts.topics import Topic
-    from oms.shared.messaging.subscription import Subscription
+    from oms.shared.messaging.subscription import Handler, Subscription
     from oms.shared.settings import ServiceSettings
 
 log = oms_logging.get_logger(__name__)
@@ -48,6 +48,8 @@ class ServiceDefinition:
     subscriptions: Sequence[Subscription] = ()
     timers: Mapping[str, TimerHandler] = field(default_factory=dict)
     routers: Sequence[APIRouter] = ()
+    # Called with every fresh message of a batch before the handlers, in the same transaction.
+    before_batch: Handler | None = None
 
 
 class ServiceRuntime:
@@ -170,6 +172,7 @@ class ServiceRuntime:
                 clock=self.clock,
                 batch_max=s.consumer_batch_max,
                 max_attempts=s.consumer_max_attempts,
+                before_batch=self.definition.before_batch,
             )
             tasks.append(self._watched(self.consumer.run(self._stopping), "consumer"))
             self.readiness.add("consumer", self._consumer_running)

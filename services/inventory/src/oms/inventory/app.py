@@ -1,14 +1,38 @@
-"""Wiring of the inventory service: its migrations, subscriptions, timers and routes on the shared runtime."""
+"""Wiring of the inventory service: migrations, subscriptions and the batch lock on the shared runtime."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from oms.inventory.services import Inventory
 from oms.inventory.settings import InventorySettings
 from oms.shared import runtime
+from oms.shared.contracts.inventory import StockAdjustment
+from oms.shared.contracts.orders import OrderCancelled, OrderPlaced
+from oms.shared.contracts.topics import INVENTORY_ADJUSTMENTS, internal
+from oms.shared.messaging.subscription import Subscription
 from oms.shared.runtime import ServiceDefinition
 
-# Subscriptions, timers and tables arrive with the service's business logic (see its README).
-DEFINITION = ServiceDefinition(name="inventory")
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def definition(settings: InventorySettings) -> ServiceDefinition:
+    inventory = Inventory(default_location=settings.default_location)
+    return ServiceDefinition(
+        name="inventory",
+        migrations=[MIGRATIONS],
+        subscriptions=[
+            Subscription(INVENTORY_ADJUSTMENTS, {"": StockAdjustment}, inventory.take_adjustments),
+            Subscription(
+                internal("order"),
+                {"OrderPlaced": OrderPlaced, "OrderCancelled": OrderCancelled},
+                inventory.take_order_events,
+            ),
+        ],
+        before_batch=inventory.lock_batch,
+    )
 
 
 def main() -> None:
-    runtime.main(DEFINITION, InventorySettings())
+    settings = InventorySettings()
+    runtime.main(definition(settings), settings)

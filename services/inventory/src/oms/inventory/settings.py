@@ -12,3 +12,6 @@ class InventorySettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="OMS_INVENTORY_", extra="ignore")
 
     http_port: int = Field(8082, ge=0, le=65535, description="Health, metrics, API; 0: any free port.")
+    default_location: str = Field(
+        "main", min_length=1, description="Where an adjustment without a location goes."
+    )

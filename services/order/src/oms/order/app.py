@@ -12,8 +12,9 @@ from oms.order.webhooks import webhook_receiver
 from oms.shared import runtime
 from oms.shared.contracts.catalog import Product
 from oms.shared.contracts.channel_orders import ChannelOrder
+from oms.shared.contracts.inventory import StockReservationFailed, StockReserved
 from oms.shared.contracts.orders import OrderCommand
-from oms.shared.contracts.topics import CATALOG_PRODUCTS, CHANNEL_ORDERS, ORDER_COMMANDS
+from oms.shared.contracts.topics import CATALOG_PRODUCTS, CHANNEL_ORDERS, ORDER_COMMANDS, internal
 from oms.shared.messaging.subscription import Subscription
 from oms.shared.runtime import ServiceDefinition
 
@@ -35,6 +36,11 @@ def definition(settings: OrderSettings) -> ServiceDefinition:
                 prepare=zone_applier(settings.channel_time_zones),
             ),
             Subscription(ORDER_COMMANDS, {"": OrderCommand}, orders.run_commands),
+            Subscription(
+                internal("inventory"),
+                {"StockReserved": StockReserved, "StockReservationFailed": StockReservationFailed},
+                orders.take_inventory_events,
+            ),
         ],
     )
 

@@ -255,6 +255,21 @@ async def record_command(conn: Connection, command: dict[str, Any]) -> bool:
     return bool(recorded)
 
 
+async def payment_facts(conn: Connection, order_id: str) -> dict[str, Any]:
+    """What a payment request needs: the amount, its currency and the order's lines."""
+    order = await conn.fetchrow("SELECT total, currency FROM orders WHERE order_id = $1", order_id)
+    lines = await conn.fetch(
+        "SELECT sku, quantity, unit_price FROM order_lines WHERE order_id = $1 ORDER BY line_no", order_id
+    )
+    if order is None:
+        raise LookupError(f"no order {order_id}")
+    return {
+        "total": order["total"],
+        "currency": order["currency"],
+        "lines": [(line["sku"], line["quantity"], line["unit_price"]) for line in lines],
+    }
+
+
 async def set_command_outcome(conn: Connection, command_id: str, outcome: str) -> None:
     await conn.execute("UPDATE order_commands SET outcome = $2 WHERE command_id = $1", command_id, outcome)
 

@@ -5,14 +5,20 @@ from __future__ import annotations
 import dataclasses
 import uuid
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from oms.order import repository as repo
 from oms.order.domain import fraud, verification
 from oms.order.domain.status import CANCELLABLE, HoldReason, Move, Status, decide
 from oms.order.repository import OrderRow
+from oms.shared.contracts.inventory import (
+    PaymentLine,
+    PaymentRequested,
+    StockReservationFailed,
+    StockReserved,
+)
 from oms.shared.contracts.orders import OrderCancelled, OrderPlaced, OrderStatusChanged, PlacedLine, Reason
-from oms.shared.contracts.topics import ORDER_STATUS, internal
+from oms.shared.contracts.topics import ORDER_STATUS, PAYMENTS, internal
 from oms.shared.logging import get_logger, message_context
 
 if TYPE_CHECKING:
@@ -195,6 +201,70 @@ class Orders:
         await repo.set_command_outcome(uow.conn, command.command_id, outcome)
         log.info("command handled", command=command.type, outcome=outcome, requested_by=command.requested_by)
         return outcome
+
+    # ------------------------------------------------------------------ the reservation saga
+    async def take_inventory_events(self, uow: UnitOfWork, messages: Sequence[Incoming[Any]]) -> None:
+        for message in messages:
+            with message_context(message.envelope):
+                row = await repo.lock(uow.conn, message.event.order_id)
+                if row is None:
+                    log.warning(
+                        "inventory event for an order this service does not know", type=message.event.type
+                    )
+                    continue
+                if isinstance(message.event, StockReserved):
+                    await self.note_stock_reserved(uow, row, message.envelope)
+                elif isinstance(message.event, StockReservationFailed):
+                    await self.note_reservation_failed(uow, row, message.event, message.envelope)
+
+    async def note_stock_reserved(self, uow: UnitOfWork, row: OrderRow, cause: Envelope) -> OrderRow:
+        """Stock is held: a paid or authorized order is confirmed; an unpaid one waits for its payment."""
+        if row.status is Status.CANCELLED:
+            return (
+                row  # cancelled meanwhile: its OrderCancelled, queued after the placement, releases the stock
+            )
+        if row.payment_status in ("paid", "authorized"):
+            return await self.change_status(uow, row, Status.CONFIRMED, None, cause)
+        hold = (HoldReason.PAYMENT_PENDING.value, "stock is reserved; waiting for the payment")
+        return await self.change_status(uow, row, Status.ON_HOLD, hold, cause)
+
+    async def note_reservation_failed(
+        self, uow: UnitOfWork, row: OrderRow, failure: StockReservationFailed, cause: Envelope
+    ) -> OrderRow:
+        """Not enough stock: rejected, and money taken or authorized is refunded or voided."""
+        short = "; ".join(
+            f"{line.sku}: {line.requested} wanted, {line.available} available" for line in failure.short
+        )
+        rejected = await self.change_status(uow, row, Status.REJECTED, ("out_of_stock", short), cause)
+        if rejected.version != row.version:
+            await self._return_payment(uow, row, "out_of_stock", cause)
+        return rejected
+
+    async def _return_payment(
+        self, uow: UnitOfWork, row: OrderRow, reason: str, cause: Envelope | None
+    ) -> None:
+        """RefundRequested for money taken, VoidRequested for an authorization; nothing when unpaid."""
+        kinds: dict[str, Literal["RefundRequested", "VoidRequested"]] = {
+            "paid": "RefundRequested",
+            "authorized": "VoidRequested",
+        }
+        kind = kinds.get(row.payment_status)
+        if kind is None:
+            return
+        facts = await repo.payment_facts(uow.conn, row.order_id)
+        request = PaymentRequested(
+            type=kind,
+            request_id=f"{row.order_id}:{kind}:{reason}",  # the same failure never asks twice
+            order_id=row.order_id,
+            amount=facts["total"],
+            currency=facts["currency"],
+            reason=reason,
+            lines=[
+                PaymentLine(sku=sku, quantity=quantity, unit_price=price)
+                for sku, quantity, price in facts["lines"]
+            ],
+        )
+        uow.publish(PAYMENTS, request, key=row.order_id, cause=cause, order_id=row.order_id)
 
     # ------------------------------------------------------------------ catalogue projection
     async def take_products(self, uow: UnitOfWork, messages: Sequence[Incoming[Any]]) -> None:

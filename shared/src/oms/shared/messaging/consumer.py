@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
     from oms.shared.clock import Clock
     from oms.shared.messaging.naming import TopicNames
-    from oms.shared.messaging.subscription import Subscription
+    from oms.shared.messaging.subscription import Handler, Subscription
     from oms.shared.settings import KafkaSettings
 
 log = get_logger(__name__)
@@ -97,8 +97,10 @@ class BatchConsumer:
         clock: Clock,
         batch_max: int,
         max_attempts: int,
+        before_batch: Handler | None = None,
     ) -> None:
         self.service = service
+        self._before_batch = before_batch
         self.group_id = group_id
         self._by_topic = {names.physical(sub.topic): sub for sub in subscriptions}
         self._pool = pool
@@ -242,6 +244,11 @@ class BatchConsumer:
                     self._stage_rejection(uow, item)
                 elif item.incoming is not None:
                     to_handle[item.record.topic].append(item.incoming)
+            if self._before_batch is not None and to_handle:
+                # One look at the whole batch first (e.g. take row locks in a fixed order across topics).
+                await self._before_batch(
+                    uow, [message for messages in to_handle.values() for message in messages]
+                )
             for topic, messages in to_handle.items():
                 await self._by_topic[topic].handler(uow, messages)
             await uow.flush()

@@ -1,0 +1,1 @@
+"""Inventory's domain: allocation of an order's demand to locations. No I/O."""
