@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from oms.inventory.services import Inventory
+from oms.inventory.services import EXPIRY, Inventory
 from oms.inventory.settings import InventorySettings
 from oms.shared import runtime
 from oms.shared.contracts.inventory import StockAdjustment
-from oms.shared.contracts.orders import OrderCancelled, OrderPlaced
+from oms.shared.contracts.orders import OrderBackordered, OrderCancelled, OrderConfirmed, OrderPlaced
 from oms.shared.contracts.topics import INVENTORY_ADJUSTMENTS, internal
 from oms.shared.messaging.subscription import Subscription
 from oms.shared.runtime import ServiceDefinition
@@ -17,7 +17,9 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def definition(settings: InventorySettings) -> ServiceDefinition:
-    inventory = Inventory(default_location=settings.default_location)
+    inventory = Inventory(
+        default_location=settings.default_location, reservation_minutes=settings.reservation_minutes
+    )
     return ServiceDefinition(
         name="inventory",
         migrations=[MIGRATIONS],
@@ -25,10 +27,16 @@ def definition(settings: InventorySettings) -> ServiceDefinition:
             Subscription(INVENTORY_ADJUSTMENTS, {"": StockAdjustment}, inventory.take_adjustments),
             Subscription(
                 internal("order"),
-                {"OrderPlaced": OrderPlaced, "OrderCancelled": OrderCancelled},
+                {
+                    "OrderPlaced": OrderPlaced,
+                    "OrderConfirmed": OrderConfirmed,
+                    "OrderBackordered": OrderBackordered,
+                    "OrderCancelled": OrderCancelled,
+                },
                 inventory.take_order_events,
             ),
         ],
+        timers={EXPIRY: inventory.expire},
         before_batch=inventory.lock_batch,
     )
 

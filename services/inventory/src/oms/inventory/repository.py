@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -63,7 +64,8 @@ async def reserve(conn: Connection, order_id: str, takes: list[Take], at: dateti
     await conn.execute(
         """
         INSERT INTO reservations (order_id, status, created_at) VALUES ($1, 'active', $2)
-        ON CONFLICT (order_id) DO UPDATE SET status = 'active', created_at = $2, released_at = NULL
+        ON CONFLICT (order_id) DO UPDATE
+            SET status = 'active', created_at = $2, released_at = NULL, seq = nextval('reservations_seq_seq')
         """,
         order_id,
         at,
@@ -216,3 +218,79 @@ async def _ledger(  # noqa: PLR0917 -- the ledger's columns, one per argument
         reference,
         order_id,
     )
+
+
+async def stock_row(conn: Connection, location: str, sku: str) -> tuple[int, int] | None:
+    row = await conn.fetchrow(
+        "SELECT on_hand, reserved FROM stock WHERE location = $1 AND sku = $2 FOR UPDATE", location, sku
+    )
+    return (row["on_hand"], row["reserved"]) if row else None
+
+
+async def newest_holding(conn: Connection, location: str, sku: str) -> list[tuple[str, int]]:
+    """Active reservations with units of this SKU at this location, newest first: (order id, units)."""
+    rows = await conn.fetch(
+        """
+        SELECT r.order_id, l.quantity FROM reservations r JOIN reservation_lines l USING (order_id)
+        WHERE r.status = 'active' AND l.location = $1 AND l.sku = $2
+        ORDER BY r.seq DESC
+        """,
+        location,
+        sku,
+    )
+    return [(row["order_id"], row["quantity"]) for row in rows]
+
+
+async def reservation_demand(conn: Connection, order_id: str) -> dict[str, int]:
+    rows = await conn.fetch(
+        "SELECT sku, sum(quantity)::int AS quantity FROM reservation_lines WHERE order_id = $1 GROUP BY sku",
+        order_id,
+    )
+    return {row["sku"]: row["quantity"] for row in rows}
+
+
+async def waitlist(
+    conn: Connection, order_id: str, lines: dict[str, int], payment_status: str, at: datetime
+) -> None:
+    await conn.execute(
+        """
+        INSERT INTO backorders (order_id, lines, payment_status, created_at, status)
+        VALUES ($1, $2::jsonb, $3, $4, 'waiting')
+        ON CONFLICT (order_id) DO UPDATE SET lines = excluded.lines, status = 'waiting'
+        """,
+        order_id,
+        json.dumps(lines),
+        payment_status,
+        at,
+    )
+
+
+async def waiting_for(conn: Connection, skus: list[str]) -> list[tuple[str, dict[str, int], str]]:
+    """Backorders that want any of these SKUs, oldest first: (order id, demand, payment status)."""
+    rows = await conn.fetch(
+        """
+        SELECT order_id, lines::text AS lines, payment_status FROM backorders
+        WHERE status = 'waiting' AND lines ?| $1::text[]
+        ORDER BY created_at, order_id FOR UPDATE
+        """,
+        skus,
+    )
+    return [(row["order_id"], json.loads(row["lines"]), row["payment_status"]) for row in rows]
+
+
+async def set_backorder(conn: Connection, order_id: str, status: str) -> None:
+    await conn.execute(
+        "UPDATE backorders SET status = $2 WHERE order_id = $1 AND status = 'waiting'", order_id, status
+    )
+
+
+async def waiting_skus(conn: Connection, skus: list[str]) -> list[str]:
+    """Every SKU of the backorders that want any of these SKUs (to lock them with the batch)."""
+    rows = await conn.fetch(
+        """
+        SELECT DISTINCT jsonb_object_keys(lines) AS sku FROM backorders
+        WHERE status = 'waiting' AND lines ?| $1::text[]
+        """,
+        skus,
+    )
+    return [row["sku"] for row in rows]

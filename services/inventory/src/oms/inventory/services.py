@@ -1,7 +1,8 @@
-"""Use cases of the inventory service: adjust stock, reserve an order all or nothing, release it."""
+"""Use cases of the inventory service: adjust stock, reserve all or nothing, release, expire, backorder."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from oms.inventory import repository as repo
@@ -16,7 +17,7 @@ from oms.shared.contracts.inventory import (
     StockReservationFailed,
     StockReserved,
 )
-from oms.shared.contracts.orders import OrderCancelled, OrderPlaced
+from oms.shared.contracts.orders import OrderBackordered, OrderCancelled, OrderConfirmed, OrderPlaced
 from oms.shared.contracts.topics import STOCK_LEVELS, internal
 from oms.shared.logging import get_logger, message_context
 
@@ -25,17 +26,21 @@ if TYPE_CHECKING:
 
     from oms.shared.contracts.envelope import Envelope
     from oms.shared.messaging.records import Incoming
+    from oms.shared.messaging.timers import Timer
     from oms.shared.messaging.unit_of_work import UnitOfWork
 
 log = get_logger(__name__)
 
 INVENTORY_EVENTS = internal("inventory")
+EXPIRY = "reservation-expiry"
 
 
 class Inventory:
-    def __init__(self, *, default_location: str) -> None:
+    def __init__(self, *, default_location: str, reservation_minutes: int) -> None:
         self.default_location = default_location
+        self.hold = timedelta(minutes=reservation_minutes)
 
+    # ------------------------------------------------------------------ locks
     async def lock_batch(self, uow: UnitOfWork, messages: Sequence[Incoming[Any]]) -> None:
         """Before anything else in the batch: lock every stock row it may touch, in one fixed order.
 
@@ -43,44 +48,88 @@ class Inventory:
         sorted by (location, SKU), keeps two instances from ever waiting on each other in a circle.
         """
         skus: set[str] = set()
-        cancelled: list[str] = []
+        orders: list[str] = []
         for message in messages:
             event = message.event
             if isinstance(event, StockAdjustment):
                 skus.add(event.sku)
-            elif isinstance(event, OrderPlaced):
+            elif isinstance(event, OrderPlaced | OrderBackordered):
                 skus.update(line.sku for line in event.lines)
             elif isinstance(event, OrderCancelled):
-                cancelled.append(event.order_id)
-        if cancelled:
-            skus.update(await repo.reserved_skus(uow.conn, cancelled))
+                orders.append(event.order_id)
+        if orders:
+            skus.update(await repo.reserved_skus(uow.conn, orders))
         if skus:
+            skus.update(await repo.waiting_skus(uow.conn, sorted(skus)))  # backorders served by new stock
             await repo.lock_stock(uow.conn, skus)
 
+    # ------------------------------------------------------------------ adjustments
     async def take_adjustments(self, uow: UnitOfWork, messages: Sequence[Incoming[Any]]) -> None:
         changed: set[str] = set()
         for message in messages:
-            adjustment: StockAdjustment = message.event
             with message_context(message.envelope):
-                if not await repo.first_time(uow.conn, adjustment.reference, uow.clock.now()):
-                    log.info("adjustment already applied", reference=adjustment.reference)
-                    continue
-                values = adjustment.model_dump(by_alias=True)
-                values["location"] = adjustment.location or self.default_location
-                await repo.adjust(uow.conn, values, uow.clock.now())
-                changed.add(adjustment.sku)
+                changed |= await self.adjust(uow, message.event, message.envelope)
         await self.publish_levels(uow, changed)
 
+    async def adjust(self, uow: UnitOfWork, adjustment: StockAdjustment, cause: Envelope) -> set[str]:
+        """Apply an adjustment once per reference.
+
+        A count below what is reserved first moves or backorders the newest reservations (available
+        never goes negative); new stock serves waiting backorders oldest first.
+        """
+        at = uow.clock.now()
+        if not await repo.first_time(uow.conn, adjustment.reference, at):
+            log.info("adjustment already applied", reference=adjustment.reference)
+            return set()
+        location = adjustment.location or self.default_location
+        on_hand, reserved = await repo.stock_row(uow.conn, location, adjustment.sku) or (0, 0)
+        target = max(
+            0, adjustment.set_to if adjustment.set_to is not None else on_hand + (adjustment.delta or 0)
+        )
+        displaced = await self._make_room(uow, location, adjustment.sku, reserved - target)
+        values = adjustment.model_dump(by_alias=True) | {"location": location}
+        await repo.adjust(uow.conn, values, at)
+        changed = {adjustment.sku}
+        for order_id, wanted in displaced:
+            changed |= await self._reserve_or_wait(uow, order_id, wanted, "unknown", cause, displaced=True)
+        if target > on_hand:
+            changed |= await self._serve_backorders(uow, [adjustment.sku], cause)
+        return changed
+
+    async def _make_room(
+        self, uow: UnitOfWork, location: str, sku: str, excess: int
+    ) -> list[tuple[str, dict[str, int]]]:
+        """Release the newest reservations holding this SKU here until `excess` units are free."""
+        displaced: list[tuple[str, dict[str, int]]] = []
+        for order_id, units in await repo.newest_holding(uow.conn, location, sku):
+            if excess <= 0:
+                break
+            wanted = await repo.reservation_demand(uow.conn, order_id)
+            await repo.release(uow.conn, order_id, uow.clock.now(), kind="release:count")
+            displaced.append((order_id, wanted))
+            excess -= units
+        return displaced
+
+    # ------------------------------------------------------------------ order events
     async def take_order_events(self, uow: UnitOfWork, messages: Sequence[Incoming[Any]]) -> None:
         changed: set[str] = set()
         for message in messages:
-            with message_context(message.envelope):
-                if isinstance(message.event, OrderPlaced):
-                    changed.update(await self.reserve(uow, message.event, message.envelope))
-                elif isinstance(message.event, OrderCancelled):
-                    changed.update(
-                        await self.release(uow, message.event.order_id, "cancelled", message.envelope)
+            event, cause = message.event, message.envelope
+            with message_context(cause):
+                if isinstance(event, OrderPlaced):
+                    changed |= await self.reserve(uow, event, cause)
+                elif isinstance(event, OrderConfirmed):
+                    await uow.cancel_timer(EXPIRY, event.order_id)  # confirmed: the hold no longer expires
+                elif isinstance(event, OrderBackordered):
+                    wanted = demand((line.sku, line.quantity) for line in event.lines)
+                    await repo.waitlist(
+                        uow.conn, event.order_id, wanted, event.payment_status, uow.clock.now()
                     )
+                    changed |= await self._serve_backorders(uow, sorted(wanted), cause)
+                elif isinstance(event, OrderCancelled):
+                    await repo.set_backorder(uow.conn, event.order_id, "dropped")
+                    await uow.cancel_timer(EXPIRY, event.order_id)
+                    changed |= await self.release(uow, event.order_id, "cancelled", cause)
         await self.publish_levels(uow, changed)
 
     async def reserve(self, uow: UnitOfWork, order: OrderPlaced, cause: Envelope) -> set[str]:
@@ -89,22 +138,49 @@ class Inventory:
             log.info("order already reserved", order_id=order.order_id)
             return set()
         wanted = demand((line.sku, line.quantity) for line in order.lines)
+        return await self._reserve_or_wait(uow, order.order_id, wanted, order.payment_status, cause)
+
+    async def _reserve_or_wait(
+        self,
+        uow: UnitOfWork,
+        order_id: str,
+        wanted: dict[str, int],
+        payment_status: str,
+        cause: Envelope | None,
+        *,
+        displaced: bool = False,
+    ) -> set[str]:
+        """Reserve now; if short, say so (a displaced order is also put on the waiting list here)."""
         outcome = plan(wanted, await repo.free_units(uow.conn, sorted(wanted)))
         at = uow.clock.now()
         if outcome.short:
-            await repo.record_failure(uow.conn, order.order_id, at)
+            await repo.record_failure(uow.conn, order_id, at)
+            if displaced:
+                await repo.waitlist(uow.conn, order_id, wanted, payment_status, at)
             short = [
                 ShortLine(sku=s.sku, requested=s.requested, available=s.available) for s in outcome.short
             ]
-            failed = StockReservationFailed(order_id=order.order_id, short=short)
-            uow.publish(INVENTORY_EVENTS, failed, key=order.order_id, cause=cause, order_id=order.order_id)
+            failed = StockReservationFailed(order_id=order_id, short=short, waitlisted=displaced)
+            uow.publish(INVENTORY_EVENTS, failed, key=order_id, cause=cause, order_id=order_id)
             return set()
-        takes = outcome.takes
-        await repo.reserve(uow.conn, order.order_id, takes, at)
-        allocations = [Allocation(location=t.location, sku=t.sku, quantity=t.quantity) for t in takes]
-        reserved = StockReserved(order_id=order.order_id, allocations=allocations)
-        uow.publish(INVENTORY_EVENTS, reserved, key=order.order_id, cause=cause, order_id=order.order_id)
-        return {take.sku for take in takes}
+        await repo.reserve(uow.conn, order_id, outcome.takes, at)
+        if payment_status == "pending":
+            await uow.schedule(EXPIRY, order_id, at + self.hold, {"order_id": order_id})
+        allocations = [Allocation(location=t.location, sku=t.sku, quantity=t.quantity) for t in outcome.takes]
+        reserved = StockReserved(order_id=order_id, allocations=allocations)
+        uow.publish(INVENTORY_EVENTS, reserved, key=order_id, cause=cause, order_id=order_id)
+        return {take.sku for take in outcome.takes}
+
+    async def _serve_backorders(self, uow: UnitOfWork, skus: list[str], cause: Envelope | None) -> set[str]:
+        """Waiting orders wanting these SKUs, oldest first, each reserved whole when stock allows."""
+        changed: set[str] = set()
+        for order_id, wanted, payment_status in await repo.waiting_for(uow.conn, skus):
+            outcome = plan(wanted, await repo.free_units(uow.conn, sorted(wanted)))
+            if outcome.short:
+                continue
+            await repo.set_backorder(uow.conn, order_id, "filled")
+            changed |= await self._reserve_or_wait(uow, order_id, wanted, payment_status, cause)
+        return changed
 
     async def release(self, uow: UnitOfWork, order_id: str, why: str, cause: Envelope | None) -> set[str]:
         """Give the order's units back, exactly once; a second request finds nothing held."""
@@ -114,6 +190,11 @@ class Inventory:
             uow.publish(INVENTORY_EVENTS, released, key=order_id, cause=cause, order_id=order_id)
         return set(skus)
 
+    async def expire(self, uow: UnitOfWork, timer: Timer) -> None:
+        """The unpaid order's hold ran out: its stock goes back (the order stays on hold, unpaid)."""
+        await self.publish_levels(uow, await self.release(uow, timer.key, "expired", None))
+
+    # ------------------------------------------------------------------ levels
     async def publish_levels(self, uow: UnitOfWork, skus: set[str]) -> None:
         """One StockLevelChanged per SKU changed by the batch, with the SKU's next version."""
         if not skus:

@@ -12,6 +12,7 @@ class InventorySettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="OMS_INVENTORY_", extra="ignore")
 
     http_port: int = Field(8082, ge=0, le=65535, description="Health, metrics, API; 0: any free port.")
+    reservation_minutes: int = Field(30, ge=1, description="How long stock is held for an unpaid order.")
     default_location: str = Field(
         "main", min_length=1, description="Where an adjustment without a location goes."
     )

@@ -25,6 +25,7 @@ class OrderRow:
     version: int
     source_updated_at: datetime | None
     payment_status: str
+    stock_held: bool = False
 
     @classmethod
     def of(cls, record: Any) -> OrderRow:  # noqa: ANN401 -- an asyncpg record
@@ -37,10 +38,14 @@ class OrderRow:
             record["version"],
             record["source_updated_at"],
             record["payment_status"],
+            record["stock_held"],
         )
 
 
-_ROW = "order_id, channel, external_id, status, reason_code, version, source_updated_at, payment_status"
+_ROW = (
+    "order_id, channel, external_id, status, reason_code, version, source_updated_at, payment_status,"
+    " stock_held"
+)
 
 
 async def insert_order(conn: Connection, values: dict[str, Any]) -> bool:
@@ -253,6 +258,17 @@ async def record_command(conn: Connection, command: dict[str, Any]) -> bool:
         command["at"],
     )
     return bool(recorded)
+
+
+async def set_stock_held(conn: Connection, order_id: str, *, held: bool) -> None:
+    await conn.execute("UPDATE orders SET stock_held = $2 WHERE order_id = $1", order_id, held)
+
+
+async def placed_lines(conn: Connection, order_id: str) -> list[tuple[str, int, Any]]:
+    rows = await conn.fetch(
+        "SELECT sku, quantity, unit_price FROM order_lines WHERE order_id = $1 ORDER BY line_no", order_id
+    )
+    return [(row["sku"], row["quantity"], row["unit_price"]) for row in rows]
 
 
 async def payment_facts(conn: Connection, order_id: str) -> dict[str, Any]:

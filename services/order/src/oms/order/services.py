@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -14,10 +15,19 @@ from oms.order.repository import OrderRow
 from oms.shared.contracts.inventory import (
     PaymentLine,
     PaymentRequested,
+    StockReleased,
     StockReservationFailed,
     StockReserved,
 )
-from oms.shared.contracts.orders import OrderCancelled, OrderPlaced, OrderStatusChanged, PlacedLine, Reason
+from oms.shared.contracts.orders import (
+    OrderBackordered,
+    OrderCancelled,
+    OrderConfirmed,
+    OrderPlaced,
+    OrderStatusChanged,
+    PlacedLine,
+    Reason,
+)
 from oms.shared.contracts.topics import ORDER_STATUS, PAYMENTS, internal
 from oms.shared.logging import get_logger, message_context
 
@@ -31,11 +41,14 @@ if TYPE_CHECKING:
     from oms.shared.contracts.envelope import Envelope
     from oms.shared.contracts.orders import OrderCommand
     from oms.shared.messaging.records import Incoming
+    from oms.shared.messaging.timers import Timer
     from oms.shared.messaging.unit_of_work import UnitOfWork
 
 log = get_logger(__name__)
 
 ORDER_EVENTS = internal("order")
+PAYMENT_EXPIRY = "payment-expiry"
+BACKORDER_EXPIRY = "backorder-expiry"
 _ORDER_IDS = uuid.UUID("4f6d7320-6f72-6465-7273-000000000001")
 # When several checks fail, the hold names the one an operator should look at first.
 _HOLD_PRIORITY = [
@@ -51,10 +64,20 @@ def order_id_for(channel: str, external_id: str) -> str:
     return str(uuid.uuid5(_ORDER_IDS, f"{channel}:{external_id}"))
 
 
+@dataclass(frozen=True)
+class SagaPolicy:
+    """How long orders wait: for a payment, and (per channel that allows it) for stock."""
+
+    payment_wait_hours: int = 72
+    backorder_hours: dict[str, int] = field(default_factory=dict)
+    stock_count_backorder_hours: int = 336
+
+
 class Orders:
-    def __init__(self, *, rules: FraudRules, tolerance: Decimal) -> None:
+    def __init__(self, *, rules: FraudRules, tolerance: Decimal, policy: SagaPolicy | None = None) -> None:
         self.rules = rules
         self.tolerance = tolerance
+        self.policy = policy or SagaPolicy()
 
     # ------------------------------------------------------------------ intake
     async def take_channel_orders(self, uow: UnitOfWork, messages: Sequence[Incoming[Any]]) -> None:
@@ -85,7 +108,7 @@ class Orders:
         log.info("newer channel order applied", order_id=stored.order_id)
         if order.cancelled:
             return await self.cancel(uow, stored, "the channel cancelled the order", cause)
-        return stored
+        return await self.note_payment(uow, stored, order, cause)
 
     async def _verify_and_place(
         self, uow: UnitOfWork, row: OrderRow, order: ChannelOrder, cause: Envelope
@@ -175,6 +198,9 @@ class Orders:
             return row
         cancelled = await self.change_status(uow, row, Status.CANCELLED, ("cancelled", why), cause)
         if cancelled.version != row.version:
+            await uow.cancel_timer(PAYMENT_EXPIRY, row.order_id)
+            await uow.cancel_timer(BACKORDER_EXPIRY, row.order_id)
+            await self._return_payment(uow, row, "cancelled", cause)
             event = OrderCancelled(order_id=row.order_id, reason=why, at=uow.clock.now())
             uow.publish(ORDER_EVENTS, event, key=row.order_id, cause=cause, order_id=row.order_id)
         return cancelled
@@ -205,40 +231,120 @@ class Orders:
     # ------------------------------------------------------------------ the reservation saga
     async def take_inventory_events(self, uow: UnitOfWork, messages: Sequence[Incoming[Any]]) -> None:
         for message in messages:
-            with message_context(message.envelope):
-                row = await repo.lock(uow.conn, message.event.order_id)
+            event, cause = message.event, message.envelope
+            with message_context(cause):
+                row = await repo.lock(uow.conn, event.order_id)
                 if row is None:
-                    log.warning(
-                        "inventory event for an order this service does not know", type=message.event.type
-                    )
+                    log.warning("inventory event for an order this service does not know", type=event.type)
                     continue
-                if isinstance(message.event, StockReserved):
-                    await self.note_stock_reserved(uow, row, message.envelope)
-                elif isinstance(message.event, StockReservationFailed):
-                    await self.note_reservation_failed(uow, row, message.event, message.envelope)
+                if isinstance(event, StockReserved):
+                    await self.note_stock_reserved(uow, row, cause)
+                elif isinstance(event, StockReservationFailed):
+                    await self.note_reservation_failed(uow, row, event, cause)
+                elif isinstance(event, StockReleased) and event.reason == "expired":
+                    await repo.set_stock_held(
+                        uow.conn, row.order_id, held=False
+                    )  # still on hold, now without stock
 
     async def note_stock_reserved(self, uow: UnitOfWork, row: OrderRow, cause: Envelope) -> OrderRow:
         """Stock is held: a paid or authorized order is confirmed; an unpaid one waits for its payment."""
-        if row.status is Status.CANCELLED:
-            return (
-                row  # cancelled meanwhile: its OrderCancelled, queued after the placement, releases the stock
-            )
+        if row.status in (Status.CANCELLED, Status.REJECTED):
+            return row  # ended meanwhile: its OrderCancelled, queued after the placement, releases the stock
+        await repo.set_stock_held(uow.conn, row.order_id, held=True)
         if row.payment_status in ("paid", "authorized"):
-            return await self.change_status(uow, row, Status.CONFIRMED, None, cause)
+            return await self._confirm(uow, row, cause)
+        if row.status is not Status.ON_HOLD:
+            due = uow.clock.now() + timedelta(hours=self.policy.payment_wait_hours)
+            await uow.schedule(PAYMENT_EXPIRY, row.order_id, due)
         hold = (HoldReason.PAYMENT_PENDING.value, "stock is reserved; waiting for the payment")
         return await self.change_status(uow, row, Status.ON_HOLD, hold, cause)
+
+    async def _confirm(self, uow: UnitOfWork, row: OrderRow, cause: Envelope | None) -> OrderRow:
+        confirmed = await self.change_status(uow, row, Status.CONFIRMED, None, cause)
+        if confirmed.version != row.version:
+            await uow.cancel_timer(PAYMENT_EXPIRY, row.order_id)
+            await uow.cancel_timer(BACKORDER_EXPIRY, row.order_id)
+            event = OrderConfirmed(order_id=row.order_id)
+            uow.publish(ORDER_EVENTS, event, key=row.order_id, cause=cause, order_id=row.order_id)
+        return confirmed
 
     async def note_reservation_failed(
         self, uow: UnitOfWork, row: OrderRow, failure: StockReservationFailed, cause: Envelope
     ) -> OrderRow:
-        """Not enough stock: rejected, and money taken or authorized is refunded or voided."""
+        """Not enough stock: backordered, or rejected with the money refunded or voided.
+
+        Backordered where the channel waits for stock, or when a stock count took the units of a
+        confirmed order; otherwise rejected, money taken or authorized refunded or voided.
+        """
         short = "; ".join(
             f"{line.sku}: {line.requested} wanted, {line.available} available" for line in failure.short
         )
+        await repo.set_stock_held(uow.conn, row.order_id, held=False)
+        wait = self.policy.backorder_hours.get(row.channel)
+        if failure.waitlisted:
+            wait = self.policy.stock_count_backorder_hours
+        if wait is not None and row.status in (Status.AWAITING_STOCK, Status.CONFIRMED):
+            backordered = await self.change_status(
+                uow, row, Status.BACKORDERED, ("backordered", short), cause
+            )
+            if backordered.version != row.version:
+                await uow.schedule(BACKORDER_EXPIRY, row.order_id, uow.clock.now() + timedelta(hours=wait))
+                if not failure.waitlisted:
+                    lines = [
+                        PlacedLine(sku=sku, quantity=qty, unit_price=price)
+                        for sku, qty, price in await repo.placed_lines(uow.conn, row.order_id)
+                    ]
+                    event = OrderBackordered(
+                        order_id=row.order_id, lines=lines, payment_status=row.payment_status
+                    )
+                    uow.publish(ORDER_EVENTS, event, key=row.order_id, cause=cause, order_id=row.order_id)
+            return backordered
         rejected = await self.change_status(uow, row, Status.REJECTED, ("out_of_stock", short), cause)
         if rejected.version != row.version:
             await self._return_payment(uow, row, "out_of_stock", cause)
         return rejected
+
+    async def note_payment(
+        self, uow: UnitOfWork, row: OrderRow, order: ChannelOrder, cause: Envelope
+    ) -> OrderRow:
+        """A resend says the money arrived: confirmed, or reserved again if its hold expired.
+
+        With stock still held the order is confirmed; after the hold expired the reservation runs
+        again, and only stock that is free now can confirm it.
+        """
+        if row.status is not Status.ON_HOLD or row.reason_code != HoldReason.PAYMENT_PENDING:
+            return row
+        if order.payment.status not in ("paid", "authorized"):
+            return row
+        paid = dataclasses.replace(row, payment_status=order.payment.status)
+        await uow.cancel_timer(PAYMENT_EXPIRY, row.order_id)
+        if row.stock_held:
+            return await self._confirm(uow, paid, cause)
+        return await self._place(uow, paid, order, await self._resolve(uow, order), cause)
+
+    async def expire_payment(self, uow: UnitOfWork, timer: Timer) -> None:
+        """The channel's longest wait for payment has passed: rejected, and any stock still held released."""
+        row = await repo.lock(uow.conn, timer.key)
+        if row is None or row.status is not Status.ON_HOLD or row.reason_code != HoldReason.PAYMENT_PENDING:
+            return
+        message = f"no payment within {self.policy.payment_wait_hours} h"
+        rejected = await self.change_status(uow, row, Status.REJECTED, ("payment_expired", message), None)
+        if rejected.version != row.version:
+            event = OrderCancelled(order_id=row.order_id, reason="payment_expired", at=uow.clock.now())
+            uow.publish(ORDER_EVENTS, event, key=row.order_id, order_id=row.order_id)
+
+    async def expire_backorder(self, uow: UnitOfWork, timer: Timer) -> None:
+        """The wait for stock exceeded the channel's limit: rejected, refunded or voided, off the list."""
+        row = await repo.lock(uow.conn, timer.key)
+        if row is None or row.status is not Status.BACKORDERED:
+            return
+        rejected = await self.change_status(
+            uow, row, Status.REJECTED, ("backorder_expired", "no stock arrived in time"), None
+        )
+        if rejected.version != row.version:
+            await self._return_payment(uow, row, "backorder_expired", None)
+            event = OrderCancelled(order_id=row.order_id, reason="backorder_expired", at=uow.clock.now())
+            uow.publish(ORDER_EVENTS, event, key=row.order_id, order_id=row.order_id)
 
     async def _return_payment(
         self, uow: UnitOfWork, row: OrderRow, reason: str, cause: Envelope | None

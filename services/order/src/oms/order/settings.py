@@ -39,6 +39,16 @@ class OrderSettings(ServiceSettings):
         default_factory=dict,
         description='Channels sending times without an offset, and their zone: {"woo-eu": "Europe/Berlin"}.',
     )
+    backorder_hours: dict[str, int] = Field(
+        default_factory=dict,
+        description='Channels whose orders wait for stock (not rejected), and for how long: {"woo-eu": 336}.',
+    )
+    stock_count_backorder_hours: int = Field(
+        336, ge=1, description="How long a confirmed order whose units a stock count took waits for stock."
+    )
+    payment_wait_hours: int = Field(
+        72, ge=1, description="How long an unpaid order waits before payment_expired."
+    )
     api_tokens: list[SecretStr] = Field(
         default_factory=list,
         description="Bearer tokens of the operator API (JSON list); none: the API refuses all.",

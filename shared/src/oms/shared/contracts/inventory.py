@@ -57,6 +57,8 @@ class StockReservationFailed(Contract):
     type: Literal["StockReservationFailed"] = "StockReservationFailed"
     order_id: str
     short: list[ShortLine]
+    # True when inventory already keeps the order on its waiting list (a stock count took its units).
+    waitlisted: bool = False
 
 
 class StockReleased(Contract):

@@ -70,9 +70,27 @@ class OrderCancelled(Contract):
     at: datetime
 
 
+class OrderConfirmed(Contract):
+    """`oms.order.events.v1`: paid or authorized with its stock held; the hold no longer expires."""
+
+    type: Literal["OrderConfirmed"] = "OrderConfirmed"
+    order_id: str
+
+
+class OrderBackordered(Contract):
+    """`oms.order.events.v1`: the order waits for stock (its payment kept); reserve it when stock arrives."""
+
+    type: Literal["OrderBackordered"] = "OrderBackordered"
+    order_id: str
+    lines: list[PlacedLine]
+    payment_status: str
+
+
 __all__ = [
+    "OrderBackordered",
     "OrderCancelled",
     "OrderCommand",
+    "OrderConfirmed",
     "OrderLine",
     "OrderPlaced",
     "OrderStatusChanged",
