@@ -15,7 +15,7 @@ from oms.inventory.app import definition as inventory_definition
 from oms.inventory.settings import InventorySettings
 from oms.order.app import definition as order_definition
 from oms.shared.clock import ManualClock
-from oms.shared.contracts.topics import INVENTORY_ADJUSTMENTS, PAYMENTS, STOCK_LEVELS
+from oms.shared.contracts.topics import INVENTORY_ADJUSTMENTS, INVENTORY_REORDER, PAYMENTS, STOCK_LEVELS
 from oms.shared.settings import DatabaseSettings, KafkaSettings
 from tests.integration.messaging.support import produce, read_topic, running
 from tests.integration.order.support import OrderHarness, product, web_order
@@ -39,8 +39,13 @@ def _orders(harness: OrderHarness, clock: ManualClock) -> AbstractAsyncContextMa
     return running(order_definition(harness.settings), harness.settings, clock)
 
 
-def _inventory(harness: OrderHarness, clock: ManualClock) -> AbstractAsyncContextManager[ServiceRuntime]:
+def _inventory(
+    harness: OrderHarness,
+    clock: ManualClock,
+    **more: Any,  # noqa: ANN401 -- any inventory setting
+) -> AbstractAsyncContextManager[ServiceRuntime]:
     settings = InventorySettings(
+        **more,
         kafka=harness.settings.kafka,
         database=DatabaseSettings(url=SecretStr(harness.database_url)),
         http_host="127.0.0.1",
@@ -216,3 +221,32 @@ async def test_a_count_below_reserved_moves_the_newest_reservation_then_backorde
     assert older["status"] == "CONFIRMED"
     assert all(level["available"] >= 0 for level in levels)
     assert all(location["available"] >= 0 for level in levels for location in level["locations"])
+
+
+async def test_a_reorder_suggestion_is_raised_once_when_available_falls_to_the_reorder_point(
+    kafka_bootstrap: str, database_url: str, topic_prefix: str
+) -> None:
+    harness = _harness(kafka_bootstrap, database_url, topic_prefix)
+    clock = ManualClock()
+    async with _orders(harness, clock), _inventory(harness, clock, reorder_points={"MUG": 3}):
+        await harness.send_products(product("MUG"))
+        await harness.wait_for_products(1)
+        await _adjust(harness, "in-1", "MUG", delta=10)
+        await _until_stock(harness, [("main", "MUG", 10, 0)])
+        for number in range(4):  # 10 -> 8 -> 6 -> 4 -> 2: the point (3) is crossed once
+            await harness.send_orders(_order(f"r{number}", 2, "paid"))
+            await harness.wait_for_status(f"r{number}", "CONFIRMED")
+        await harness.send_orders(_order("r4", 1, "paid"))  # still low: no second suggestion
+        await harness.wait_for_status("r4", "CONFIRMED")
+        await asyncio.sleep(1)
+        suggestions = await read_topic(harness.bootstrap, harness.topic(INVENTORY_REORDER.name), 1)
+
+    assert len(suggestions) == 1
+    suggestion = json.loads(suggestions[0].value)
+    # 8 units reserved over the 14-day window, covered for 14 days: 8, plus the point, less what is left.
+    assert (suggestion["available"], suggestion["reorder_point"], suggestion["suggested_quantity"]) == (
+        2,
+        3,
+        9,
+    )
+    assert suggestion["location"] == "main"

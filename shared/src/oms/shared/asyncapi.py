@@ -12,8 +12,29 @@ from typing import TYPE_CHECKING
 from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
 
+from oms.shared.contracts.catalog import Product
+from oms.shared.contracts.channel_orders import ChannelOrder
+from oms.shared.contracts.inventory import (
+    PaymentRequested,
+    ReorderSuggested,
+    StockAdjustment,
+    StockLevelChanged,
+)
+from oms.shared.contracts.orders import OrderCommand, OrderStatusChanged
 from oms.shared.contracts.rejections import DeadLetter, Rejected
-from oms.shared.contracts.topics import DEAD_LETTERS, Flow, all_topics
+from oms.shared.contracts.topics import (
+    CATALOG_PRODUCTS,
+    CHANNEL_ORDERS,
+    DEAD_LETTERS,
+    INVENTORY_ADJUSTMENTS,
+    INVENTORY_REORDER,
+    ORDER_COMMANDS,
+    ORDER_STATUS,
+    PAYMENTS,
+    STOCK_LEVELS,
+    Flow,
+    all_topics,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -27,7 +48,17 @@ VERSION = "0.1.0"
 
 def payload_models() -> dict[str, type[BaseModel]]:
     """Topic name -> the contract model of its messages, for the topics whose models exist so far."""
-    models: dict[str, type[BaseModel]] = {DEAD_LETTERS.name: DeadLetter}
+    models: dict[str, type[BaseModel]] = {
+        DEAD_LETTERS.name: DeadLetter,
+        CATALOG_PRODUCTS.name: Product,
+        CHANNEL_ORDERS.name: ChannelOrder,
+        INVENTORY_ADJUSTMENTS.name: StockAdjustment,
+        ORDER_COMMANDS.name: OrderCommand,
+        ORDER_STATUS.name: OrderStatusChanged,
+        STOCK_LEVELS.name: StockLevelChanged,
+        INVENTORY_REORDER.name: ReorderSuggested,
+        PAYMENTS.name: PaymentRequested,
+    }
     for topic in all_topics():
         if topic.rejected is not None:
             models[topic.rejected.name] = Rejected

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from oms.inventory.services import EXPIRY, Inventory
+from oms.inventory.services import EXPIRY, Inventory, ReorderPolicy
 from oms.inventory.settings import InventorySettings
 from oms.shared import runtime
 from oms.shared.contracts.inventory import StockAdjustment
@@ -17,8 +17,16 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def definition(settings: InventorySettings) -> ServiceDefinition:
+    reorder = ReorderPolicy(
+        points=dict(settings.reorder_points),
+        default_point=settings.default_reorder_point,
+        window_days=settings.reorder_window_days,
+        cover_days=settings.reorder_cover_days,
+    )
     inventory = Inventory(
-        default_location=settings.default_location, reservation_minutes=settings.reservation_minutes
+        default_location=settings.default_location,
+        reservation_minutes=settings.reservation_minutes,
+        reorder=reorder,
     )
     return ServiceDefinition(
         name="inventory",

@@ -294,3 +294,30 @@ async def waiting_skus(conn: Connection, skus: list[str]) -> list[str]:
         skus,
     )
     return [row["sku"] for row in rows]
+
+
+async def reserved_per_day(conn: Connection, location: str, sku: str, since: datetime, days: int) -> float:
+    """Units reserved per day at this location over the window (recent demand)."""
+    units = await conn.fetchval(
+        """
+        SELECT coalesce(sum(reserved_delta), 0) FROM movements
+        WHERE location = $1 AND sku = $2 AND kind = 'reserve' AND at >= $3
+        """,
+        location,
+        sku,
+        since,
+    )
+    return float(units) / days
+
+
+async def alert_once(conn: Connection, location: str, sku: str, *, low: bool) -> bool:
+    """True when a low level is new (no alert open); an alert closes when the level recovers."""
+    if not low:
+        await conn.execute("DELETE FROM reorder_alerts WHERE location = $1 AND sku = $2", location, sku)
+        return False
+    opened = await conn.fetchval(
+        "INSERT INTO reorder_alerts (location, sku) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING true",
+        location,
+        sku,
+    )
+    return bool(opened)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -10,6 +12,7 @@ from oms.inventory.domain.allocation import demand, plan
 from oms.shared.contracts.inventory import (
     Allocation,
     LocationLevel,
+    ReorderSuggested,
     ShortLine,
     StockAdjustment,
     StockLevelChanged,
@@ -18,7 +21,7 @@ from oms.shared.contracts.inventory import (
     StockReserved,
 )
 from oms.shared.contracts.orders import OrderBackordered, OrderCancelled, OrderConfirmed, OrderPlaced
-from oms.shared.contracts.topics import STOCK_LEVELS, internal
+from oms.shared.contracts.topics import INVENTORY_REORDER, STOCK_LEVELS, internal
 from oms.shared.logging import get_logger, message_context
 
 if TYPE_CHECKING:
@@ -35,10 +38,24 @@ INVENTORY_EVENTS = internal("inventory")
 EXPIRY = "reservation-expiry"
 
 
+@dataclass(frozen=True)
+class ReorderPolicy:
+    points: dict[str, int] = field(default_factory=dict)
+    default_point: int = 0
+    window_days: int = 14
+    cover_days: int = 14
+
+    def point(self, sku: str) -> int:
+        return self.points.get(sku, self.default_point)
+
+
 class Inventory:
-    def __init__(self, *, default_location: str, reservation_minutes: int) -> None:
+    def __init__(
+        self, *, default_location: str, reservation_minutes: int, reorder: ReorderPolicy | None = None
+    ) -> None:
         self.default_location = default_location
         self.hold = timedelta(minutes=reservation_minutes)
+        self.reorder = reorder or ReorderPolicy()
 
     # ------------------------------------------------------------------ locks
     async def lock_batch(self, uow: UnitOfWork, messages: Sequence[Incoming[Any]]) -> None:
@@ -221,3 +238,26 @@ class Inventory:
                 at=uow.clock.now(),
             )
             uow.publish(STOCK_LEVELS, level, key=sku)
+            for location in locations:
+                await self._suggest_reorder(uow, sku, location.location, location.available)
+
+    async def _suggest_reorder(self, uow: UnitOfWork, sku: str, location: str, available: int) -> None:
+        """Once when available falls to the reorder point: enough for the cover days at recent demand."""
+        point = self.reorder.point(sku)
+        if point <= 0 or not await repo.alert_once(uow.conn, location, sku, low=available <= point):
+            return
+        now = uow.clock.now()
+        since = now - timedelta(days=self.reorder.window_days)
+        per_day = await repo.reserved_per_day(uow.conn, location, sku, since, self.reorder.window_days)
+        quantity = max(
+            point - available + 1, math.ceil(per_day * self.reorder.cover_days) + point - available
+        )
+        suggestion = ReorderSuggested(
+            sku=sku,
+            location=location,
+            available=available,
+            reorder_point=point,
+            suggested_quantity=quantity,
+            at=now,
+        )
+        uow.publish(INVENTORY_REORDER, suggestion, key=sku)

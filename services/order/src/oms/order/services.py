@@ -26,7 +26,7 @@ from oms.shared.contracts.orders import (
     OrderPlaced,
     OrderStatusChanged,
     PlacedLine,
-    Reason,
+    StatusReason,
 )
 from oms.shared.contracts.topics import ORDER_STATUS, PAYMENTS, internal
 from oms.shared.logging import get_logger, message_context
@@ -450,7 +450,7 @@ class Orders:
             external_id=row.external_id,
             status=row.status.value,
             previous_status=previous.value if previous else None,
-            reason=Reason(code=reason[0], message=reason[1]) if reason else None,
+            reason=StatusReason(code=reason[0], message=reason[1]) if reason else None,
             at=at,
             version=row.version,
         )

@@ -89,6 +89,18 @@ class StockLevelChanged(Contract):
     at: datetime
 
 
+class ReorderSuggested(Contract):
+    """`oms.inventory.reorder.v1`: available fell to the reorder point; buy about `suggested_quantity`."""
+
+    type: Literal["ReorderSuggested"] = "ReorderSuggested"
+    sku: str
+    location: str
+    available: int
+    reorder_point: int
+    suggested_quantity: int
+    at: datetime
+
+
 class PaymentLine(Contract):
     sku: str
     quantity: int

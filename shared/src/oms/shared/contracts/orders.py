@@ -11,7 +11,9 @@ from oms.shared.contracts.base import Contract, Id, NonNegativeMoney
 from oms.shared.contracts.channel_orders import NonEmpty, OrderLine
 
 
-class Reason(Contract):
+class StatusReason(Contract):
+    """Why an order has its status: a reason code of DESIGN.md §2 and a message for people."""
+
     code: str
     message: str
 
@@ -25,7 +27,7 @@ class OrderStatusChanged(Contract):
     external_id: str
     status: str
     previous_status: str | None
-    reason: Reason | None = None
+    reason: StatusReason | None = None
     at: datetime
     version: int
 
@@ -95,5 +97,5 @@ __all__ = [
     "OrderPlaced",
     "OrderStatusChanged",
     "PlacedLine",
-    "Reason",
+    "StatusReason",
 ]

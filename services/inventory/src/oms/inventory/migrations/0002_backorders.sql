@@ -13,3 +13,11 @@ CREATE INDEX reservation_lines_stock ON reservation_lines (location, sku);
 -- The order reservations were made in ("newest first" when a count takes units); a reservation made
 -- again takes a new number. Times alone tie within a batch.
 ALTER TABLE reservations ADD COLUMN seq bigserial;
+
+-- A reorder suggestion is raised once when available falls to the reorder point, and again only after
+-- available has risen above it.
+CREATE TABLE reorder_alerts (
+    location  text NOT NULL,
+    sku       text NOT NULL,
+    PRIMARY KEY (location, sku)
+);
