@@ -15,7 +15,13 @@ from oms.inventory.app import definition as inventory_definition
 from oms.inventory.settings import InventorySettings
 from oms.order.app import definition as order_definition
 from oms.shared.clock import ManualClock
-from oms.shared.contracts.topics import INVENTORY_ADJUSTMENTS, INVENTORY_REORDER, PAYMENTS, STOCK_LEVELS
+from oms.shared.contracts.topics import (
+    INVENTORY_ADJUSTMENTS,
+    INVENTORY_REORDER,
+    PAYMENTS,
+    STOCK_LEVELS,
+    internal,
+)
 from oms.shared.settings import DatabaseSettings, KafkaSettings
 from tests.integration.messaging.support import produce, read_topic, running
 from tests.integration.order.support import OrderHarness, product, web_order
@@ -250,3 +256,26 @@ async def test_a_reorder_suggestion_is_raised_once_when_available_falls_to_the_r
         9,
     )
     assert suggestion["location"] == "main"
+
+
+async def test_a_confirmation_that_crosses_an_expiry_reserves_the_order_again(
+    kafka_bootstrap: str, database_url: str, topic_prefix: str
+) -> None:
+    harness = _harness(kafka_bootstrap, database_url, topic_prefix)
+    inventory_clock, order_clock = ManualClock(), ManualClock()
+    async with _orders(harness, order_clock), _inventory(harness, inventory_clock):
+        await harness.send_products(product("MUG"))
+        await harness.wait_for_products(1)
+        await _adjust(harness, "in-1", "MUG", delta=1)
+        await _until_stock(harness, [("main", "MUG", 1, 0)])
+        await harness.send_orders(_order("crossing", 1, "pending"))
+        held = await harness.wait_for_status("crossing", "ON_HOLD")
+        await _until_stock(harness, [("main", "MUG", 1, 1)])
+        inventory_clock.advance(timedelta(minutes=31))
+        await _until_stock(harness, [("main", "MUG", 1, 0)])
+        # The order was confirmed before it heard of the expiry: its confirmation reaches inventory late.
+        confirmed = json.dumps({"type": "OrderConfirmed", "order_id": held["order_id"]}).encode()
+        headers = {"ce_id": "late-confirmation", "ce_type": "OrderConfirmed"}
+        topic = harness.topic(internal("order").name)
+        await produce(harness.bootstrap, topic, [confirmed], headers=[headers], key=held["order_id"].encode())
+        await _until_stock(harness, [("main", "MUG", 1, 1)])  # held again, not confirmed on air

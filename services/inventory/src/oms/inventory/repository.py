@@ -13,6 +13,10 @@ if TYPE_CHECKING:
     from oms.shared.db.types import Connection
 
 
+class StalePlanError(RuntimeError):
+    """Free units changed between the plan and its conditional updates: plan again."""
+
+
 async def lock_stock(conn: Connection, skus: Iterable[str]) -> None:
     """Row locks on every stock row of these SKUs, in one fixed order (location, SKU): no deadlocks."""
     await conn.execute(
@@ -60,7 +64,7 @@ async def reserve(conn: Connection, order_id: str, takes: list[Take], at: dateti
         quantities,
     )
     if len(updated) != len(takes):
-        raise RuntimeError(f"stock changed under a locked plan for order {order_id}")  # never expected
+        raise StalePlanError(order_id)
     await conn.execute(
         """
         INSERT INTO reservations (order_id, status, created_at) VALUES ($1, 'active', $2)
@@ -97,19 +101,22 @@ async def record_failure(conn: Connection, order_id: str, at: datetime) -> None:
 
 async def release(conn: Connection, order_id: str, at: datetime, kind: str) -> list[str]:
     """Give back an active reservation's units; returns the SKUs touched (none if nothing was held)."""
-    lines = await conn.fetch(
+    released = await conn.fetchval(
         """
         UPDATE reservations SET status = 'released', released_at = $2
-        WHERE order_id = $1 AND status = 'active'
-        RETURNING (SELECT array_agg(ARRAY[location, sku, quantity::text]) FROM reservation_lines
-                   WHERE order_id = $1) AS lines
+        WHERE order_id = $1 AND status = 'active' RETURNING true
         """,
         order_id,
         at,
     )
-    if not lines or lines[0]["lines"] is None:
+    if not released:
         return []
-    held = [(location, sku, int(quantity)) for location, sku, quantity in lines[0]["lines"]]
+    # Read after the update (not in its RETURNING): a reservation re-made by a transaction the update
+    # waited for has new lines, and only a fresh read sees them.
+    rows = await conn.fetch(
+        "SELECT location, sku, quantity FROM reservation_lines WHERE order_id = $1", order_id
+    )
+    held = [(row["location"], row["sku"], row["quantity"]) for row in rows]
     await conn.execute(
         """
         UPDATE stock AS s SET reserved = s.reserved - t.quantity
@@ -321,3 +328,17 @@ async def alert_once(conn: Connection, location: str, sku: str, *, low: bool) ->
         sku,
     )
     return bool(opened)
+
+
+async def skus_held_with(conn: Connection, skus: list[str]) -> list[str]:
+    """Every SKU of the active reservations that hold any of these SKUs (a count may move them)."""
+    rows = await conn.fetch(
+        """
+        SELECT DISTINCT other.sku FROM reservation_lines held
+        JOIN reservations r ON r.order_id = held.order_id AND r.status = 'active'
+        JOIN reservation_lines other ON other.order_id = held.order_id
+        WHERE held.sku = ANY($1::text[])
+        """,
+        skus,
+    )
+    return [row["sku"] for row in rows]

@@ -65,17 +65,21 @@ class Inventory:
         sorted by (location, SKU), keeps two instances from ever waiting on each other in a circle.
         """
         skus: set[str] = set()
+        counted: set[str] = set()
         orders: list[str] = []
         for message in messages:
             event = message.event
             if isinstance(event, StockAdjustment):
                 skus.add(event.sku)
+                counted.add(event.sku)
             elif isinstance(event, OrderPlaced | OrderBackordered):
                 skus.update(line.sku for line in event.lines)
             elif isinstance(event, OrderCancelled):
                 orders.append(event.order_id)
         if orders:
             skus.update(await repo.reserved_skus(uow.conn, orders))
+        if counted:  # a count may move reservations holding these SKUs, with all their other SKUs
+            skus.update(await repo.skus_held_with(uow.conn, sorted(counted)))
         if skus:
             skus.update(await repo.waiting_skus(uow.conn, sorted(skus)))  # backorders served by new stock
             await repo.lock_stock(uow.conn, skus)
@@ -106,7 +110,7 @@ class Inventory:
         displaced = await self._make_room(uow, location, adjustment.sku, reserved - target)
         values = adjustment.model_dump(by_alias=True) | {"location": location}
         await repo.adjust(uow.conn, values, at)
-        changed = {adjustment.sku}
+        changed = {adjustment.sku} | {sku for _, wanted in displaced for sku in wanted}
         for order_id, wanted in displaced:
             changed |= await self._reserve_or_wait(uow, order_id, wanted, "unknown", cause, displaced=True)
         if target > on_hand:
@@ -125,7 +129,7 @@ class Inventory:
             await repo.release(uow.conn, order_id, uow.clock.now(), kind="release:count")
             displaced.append((order_id, wanted))
             excess -= units
-        return displaced
+        return displaced[::-1]  # re-reserved oldest first: the older order keeps the better chance
 
     # ------------------------------------------------------------------ order events
     async def take_order_events(self, uow: UnitOfWork, messages: Sequence[Incoming[Any]]) -> None:
@@ -136,7 +140,7 @@ class Inventory:
                 if isinstance(event, OrderPlaced):
                     changed |= await self.reserve(uow, event, cause)
                 elif isinstance(event, OrderConfirmed):
-                    await uow.cancel_timer(EXPIRY, event.order_id)  # confirmed: the hold no longer expires
+                    changed |= await self.note_confirmed(uow, event.order_id, cause)
                 elif isinstance(event, OrderBackordered):
                     wanted = demand((line.sku, line.quantity) for line in event.lines)
                     await repo.waitlist(
@@ -148,6 +152,19 @@ class Inventory:
                     await uow.cancel_timer(EXPIRY, event.order_id)
                     changed |= await self.release(uow, event.order_id, "cancelled", cause)
         await self.publish_levels(uow, changed)
+
+    async def note_confirmed(self, uow: UnitOfWork, order_id: str, cause: Envelope) -> set[str]:
+        """Confirmed: the hold stops expiring; if it had just expired, the order is reserved again.
+
+        The payment and the expiry can cross. Then the order is reserved again, or waits for stock
+        (`StockReservationFailed{waitlisted}` backorders it): never confirmed without stock.
+        """
+        await uow.cancel_timer(EXPIRY, order_id)
+        if await repo.reservation_status(uow.conn, order_id) != "released":
+            return set()
+        wanted = await repo.reservation_demand(uow.conn, order_id)
+        log.info("confirmed after its hold expired: reserving again", order_id=order_id)
+        return await self._reserve_or_wait(uow, order_id, wanted, "paid", cause, displaced=True)
 
     async def reserve(self, uow: UnitOfWork, order: OrderPlaced, cause: Envelope) -> set[str]:
         """All or nothing: every line reserved (one location if any can ship it all), or none and why."""
@@ -168,8 +185,19 @@ class Inventory:
         displaced: bool = False,
     ) -> set[str]:
         """Reserve now; if short, say so (a displaced order is also put on the waiting list here)."""
-        outcome = plan(wanted, await repo.free_units(uow.conn, sorted(wanted)))
         at = uow.clock.now()
+        for _ in range(3):
+            outcome = plan(wanted, await repo.free_units(uow.conn, sorted(wanted)))
+            if outcome.short:
+                break
+            try:
+                async with uow.conn.transaction():  # a savepoint: a stale plan leaves nothing behind
+                    await repo.reserve(uow.conn, order_id, outcome.takes, at)
+                break
+            except repo.StalePlanError:
+                log.info("stock moved under the plan; planning again", order_id=order_id)
+        else:
+            raise repo.StalePlanError(order_id)
         if outcome.short:
             await repo.record_failure(uow.conn, order_id, at)
             if displaced:
@@ -180,7 +208,6 @@ class Inventory:
             failed = StockReservationFailed(order_id=order_id, short=short, waitlisted=displaced)
             uow.publish(INVENTORY_EVENTS, failed, key=order_id, cause=cause, order_id=order_id)
             return set()
-        await repo.reserve(uow.conn, order_id, outcome.takes, at)
         if payment_status == "pending":
             await uow.schedule(EXPIRY, order_id, at + self.hold, {"order_id": order_id})
         allocations = [Allocation(location=t.location, sku=t.sku, quantity=t.quantity) for t in outcome.takes]
@@ -202,13 +229,17 @@ class Inventory:
     async def release(self, uow: UnitOfWork, order_id: str, why: str, cause: Envelope | None) -> set[str]:
         """Give the order's units back, exactly once; a second request finds nothing held."""
         skus = await repo.release(uow.conn, order_id, uow.clock.now(), kind=f"release:{why}")
-        if skus:
-            released = StockReleased(order_id=order_id, reason=why)
-            uow.publish(INVENTORY_EVENTS, released, key=order_id, cause=cause, order_id=order_id)
-        return set(skus)
+        if not skus:
+            return set()
+        released = StockReleased(order_id=order_id, reason=why)
+        uow.publish(INVENTORY_EVENTS, released, key=order_id, cause=cause, order_id=order_id)
+        return set(skus) | await self._serve_backorders(uow, skus, cause)  # freed units go to who waits
 
     async def expire(self, uow: UnitOfWork, timer: Timer) -> None:
         """The unpaid order's hold ran out: its stock goes back (the order stays on hold, unpaid)."""
+        await repo.lock_stock(
+            uow.conn, await repo.reserved_skus(uow.conn, [timer.key])
+        )  # the batch lock order
         await self.publish_levels(uow, await self.release(uow, timer.key, "expired", None))
 
     # ------------------------------------------------------------------ levels

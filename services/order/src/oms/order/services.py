@@ -59,6 +59,10 @@ _HOLD_PRIORITY = [
 ]
 
 
+# Holds an operator's review clears: the order is then placed. Others end by their own events.
+_REVIEWABLE = frozenset(reason.value for reason in _HOLD_PRIORITY)
+
+
 def order_id_for(channel: str, external_id: str) -> str:
     """The suite's id of a channel order: the same (channel, external id) always gives the same id."""
     return str(uuid.uuid5(_ORDER_IDS, f"{channel}:{external_id}"))
@@ -92,7 +96,14 @@ class Orders:
         values = _stored_values(order)
         if await repo.insert_order(uow.conn, {**values, "order_id": order_id, "at": now}):
             row = OrderRow(
-                order_id, order.channel, order.external_id, Status.RECEIVED, None, 1, order.updated_at, ""
+                order_id,
+                order.channel,
+                order.external_id,
+                Status.RECEIVED,
+                None,
+                1,
+                order.updated_at,
+                order.payment.status,
             )
             await self._record(uow, row, None, None, cause)
             if order.cancelled:
@@ -106,8 +117,9 @@ class Orders:
             return stored
         await repo.replace_data(uow.conn, stored.order_id, values)
         log.info("newer channel order applied", order_id=stored.order_id)
+        updated = dataclasses.replace(stored, payment_status=order.payment.status)
         if order.cancelled:
-            return await self.cancel(uow, stored, "the channel cancelled the order", cause)
+            return await self.cancel(uow, updated, "the channel cancelled the order", cause)
         return await self.note_payment(uow, stored, order, cause)
 
     async def _verify_and_place(
@@ -181,8 +193,8 @@ class Orders:
         """An operator reviewed a held order: it is placed (an unknown SKU needs a catalogue fix first)."""
         if row.status is not Status.ON_HOLD:
             return row, f"not on hold ({row.status})"
-        if row.reason_code == HoldReason.PAYMENT_PENDING:
-            return row, "waits for its payment, not for a review"
+        if row.reason_code not in _REVIEWABLE:
+            return row, f"held for {row.reason_code}, which a review does not clear"
         order = await _stored_order(uow, row.order_id)
         lines = await self._resolve(uow, order)
         known = await repo.active_skus(uow.conn, [line.sku for line in lines if line.sku])
@@ -302,6 +314,10 @@ class Orders:
         rejected = await self.change_status(uow, row, Status.REJECTED, ("out_of_stock", short), cause)
         if rejected.version != row.version:
             await self._return_payment(uow, row, "out_of_stock", cause)
+            await uow.cancel_timer(PAYMENT_EXPIRY, row.order_id)
+            # Inventory may keep it waiting (a count displaced it) or hold stock: it lets go of both.
+            ended = OrderCancelled(order_id=row.order_id, reason="out_of_stock", at=uow.clock.now())
+            uow.publish(ORDER_EVENTS, ended, key=row.order_id, cause=cause, order_id=row.order_id)
         return rejected
 
     async def note_payment(
@@ -312,11 +328,18 @@ class Orders:
         With stock still held the order is confirmed; after the hold expired the reservation runs
         again, and only stock that is free now can confirm it.
         """
-        if row.status is not Status.ON_HOLD or row.reason_code != HoldReason.PAYMENT_PENDING:
-            return row
-        if order.payment.status not in ("paid", "authorized"):
+        newly_paid = order.payment.status in ("paid", "authorized") and row.payment_status not in (
+            "paid",
+            "authorized",
+        )
+        if not newly_paid:
             return row
         paid = dataclasses.replace(row, payment_status=order.payment.status)
+        if row.status in (Status.REJECTED, Status.CANCELLED):
+            await self._return_payment(uow, paid, "late_payment", cause)  # money for an order that ended
+            return row
+        if row.status is not Status.ON_HOLD or row.reason_code != HoldReason.PAYMENT_PENDING:
+            return row
         await uow.cancel_timer(PAYMENT_EXPIRY, row.order_id)
         if row.stock_held:
             return await self._confirm(uow, paid, cause)
