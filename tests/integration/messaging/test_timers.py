@@ -11,7 +11,7 @@ import pytest
 from oms.shared.clock import ManualClock
 from oms.shared.db import schema as db
 from oms.shared.messaging.naming import TopicNames
-from oms.shared.messaging.timers import Timer, TimerPoller
+from oms.shared.messaging.timers import Timer, TimerHandler, TimerPoller
 from oms.shared.messaging.unit_of_work import UnitOfWork
 from oms.shared.runtime import ServiceDefinition
 from tests.integration.messaging.support import MIGRATIONS, effects, running, schema, settings_for
@@ -73,19 +73,7 @@ async def test_due_timers_fire_once_with_two_instances_polling_at_once(database_
     await _schedule(database_url, clock, keys, due_in=timedelta(seconds=-1))
     pool = await db.create_pool(database_url, schema(SERVICE), application="test", min_size=2, max_size=4)
     try:
-        pollers = [
-            TimerPoller(
-                service=SERVICE,
-                pool=pool,
-                handlers={"remember": _remember},
-                schema=schema(SERVICE),
-                names=TopicNames(),
-                clock=clock,
-                poll_seconds=0.05,
-                batch_max=7,
-            )
-            for _ in range(2)
-        ]
+        pollers = [_poller(pool, _remember, clock, batch_max=7) for _ in range(2)]
         per_instance = [0, 0]
         while sum(per_instance) < len(keys):
             taken = await asyncio.gather(*(poller.fire_due() for poller in pollers))
@@ -113,15 +101,7 @@ async def test_a_failing_timer_is_retried_later_and_does_not_hold_up_the_others(
     await _schedule(database_url, clock, ["flaky", "steady"], due_in=timedelta(seconds=-1))
     pool = await db.create_pool(database_url, schema(SERVICE), application="test", min_size=1, max_size=2)
     try:
-        poller = TimerPoller(
-            service=SERVICE,
-            pool=pool,
-            handlers={"remember": sometimes_fails},
-            schema=schema(SERVICE),
-            names=TopicNames(),
-            clock=clock,
-            poll_seconds=0.05,
-        )
+        poller = _poller(pool, sometimes_fails, clock)
         assert await poller.fire_due() == 2
         assert [row["label"] for row in await effects(database_url, schema(SERVICE))] == ["steady"]
         assert await poller.fire_due() == 0  # postponed, with back-off
@@ -147,15 +127,7 @@ async def test_a_timer_handler_may_schedule_its_own_follow_up(database_url: str)
     await _schedule(database_url, clock, ["first"], due_in=timedelta(seconds=-1))
     pool = await db.create_pool(database_url, schema(SERVICE), application="test", min_size=1, max_size=2)
     try:
-        poller = TimerPoller(
-            service=SERVICE,
-            pool=pool,
-            handlers={"remember": follow_up},
-            schema=schema(SERVICE),
-            names=TopicNames(),
-            clock=clock,
-            poll_seconds=0.05,
-        )
+        poller = _poller(pool, follow_up, clock)
         assert await poller.fire_due() == 1
         assert await poller.fire_due() == 0  # the follow-up is due in five minutes
         clock.advance(timedelta(minutes=6))
@@ -163,6 +135,21 @@ async def test_a_timer_handler_may_schedule_its_own_follow_up(database_url: str)
     finally:
         await pool.close()
     assert [row["label"] for row in await effects(database_url, schema(SERVICE))] == ["first", "second"]
+
+
+def _poller(
+    pool: asyncpg.Pool[asyncpg.Record], handler: TimerHandler, clock: ManualClock, batch_max: int = 200
+) -> TimerPoller:
+    return TimerPoller(
+        service=SERVICE,
+        pool=pool,
+        handlers={"remember": handler},
+        schema=schema(SERVICE),
+        names=TopicNames(),
+        clock=clock,
+        poll_seconds=0.05,
+        batch_max=batch_max,
+    )
 
 
 async def _timer_row(pool: asyncpg.Pool[asyncpg.Record], key: str) -> dict[str, Any]:

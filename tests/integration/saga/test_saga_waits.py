@@ -24,7 +24,7 @@ from oms.shared.contracts.topics import (
 )
 from oms.shared.settings import DatabaseSettings, KafkaSettings
 from tests.integration.messaging.support import produce, read_topic, running
-from tests.integration.order.support import OrderHarness, product, web_order
+from tests.integration.order.support import OrderHarness, http, product, web_order
 
 if TYPE_CHECKING:
     from contextlib import AbstractAsyncContextManager
@@ -279,3 +279,29 @@ async def test_a_confirmation_that_crosses_an_expiry_reserves_the_order_again(
         topic = harness.topic(internal("order").name)
         await produce(harness.bootstrap, topic, [confirmed], headers=[headers], key=held["order_id"].encode())
         await _until_stock(harness, [("main", "MUG", 1, 1)])  # held again, not confirmed on air
+
+
+async def test_the_stock_api_shows_levels_and_takes_adjustments_only_with_a_token(
+    kafka_bootstrap: str, database_url: str, topic_prefix: str
+) -> None:
+    harness = _harness(kafka_bootstrap, database_url, topic_prefix)
+    clock = ManualClock()
+    auth = {"Authorization": "Bearer stock-token", "Content-Type": "application/json"}
+    async with _inventory(harness, clock, api_tokens=["stock-token"]) as inventory:
+        assert inventory.http is not None
+        port = inventory.http.port
+        body = json.dumps({"sku": "MUG", "delta": 7, "reason": "received", "reference": "po-1"}).encode()
+        assert (await asyncio.to_thread(http, port, "POST", "/stock/adjustments", body, {}))[0] == 401
+        code, accepted = await asyncio.to_thread(http, port, "POST", "/stock/adjustments", body, auth)
+        assert (code, accepted["reference"]) == (202, "po-1")
+        await asyncio.to_thread(
+            http, port, "POST", "/stock/adjustments", body, auth
+        )  # the same reference again
+        await _until_stock(harness, [("main", "MUG", 7, 0)])
+        await asyncio.sleep(1)
+        code, level = await asyncio.to_thread(http, port, "GET", "/stock/MUG", None, auth)
+        missing, _ = await asyncio.to_thread(http, port, "GET", "/stock/NOPE", None, auth)
+
+    assert code == 200
+    assert (level["on_hand"], level["reserved"], level["available"]) == (7, 0, 7)
+    assert missing == 404

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
 import socket
 from collections.abc import Awaitable, Callable, Iterator
-from typing import Any
+from typing import Annotated, Any
 
 import uvicorn
-from fastapi import APIRouter, FastAPI, Response
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Response, status
 from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from oms.shared.logging import get_logger
@@ -64,6 +66,21 @@ def create_app(service: str, readiness: Readiness, routers: list[APIRouter] | No
     for router in routers or []:
         app.include_router(router)
     return app
+
+
+def bearer_auth(tokens: list[str]) -> Callable[..., None]:
+    """A dependency that admits a request only with one of these bearer tokens (none: nobody)."""
+    accepted = [token.encode() for token in tokens]
+
+    def authenticated(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> None:
+        offered = credentials.credentials.encode() if credentials else b""
+        if not any(hmac.compare_digest(offered, token) for token in accepted):
+            raise HTTPException(status.HTTP_401_UNAUTHORIZED, "a valid bearer token is required")
+
+    return authenticated
+
+
+_bearer = HTTPBearer(auto_error=False)
 
 
 class _QuietServer(uvicorn.Server):

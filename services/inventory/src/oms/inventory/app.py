@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from oms.inventory.api import stock_api
 from oms.inventory.services import EXPIRY, Inventory, ReorderPolicy
 from oms.inventory.settings import InventorySettings
 from oms.shared import runtime
@@ -45,6 +46,7 @@ def definition(settings: InventorySettings) -> ServiceDefinition:
             ),
         ],
         timers={EXPIRY: inventory.expire},
+        routers=[stock_api(settings)],
         before_batch=inventory.lock_batch,
     )
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from oms.shared.settings import ServiceSettings
@@ -19,6 +19,10 @@ class InventorySettings(ServiceSettings):
     default_reorder_point: int = Field(0, ge=0, description="For SKUs not listed; 0: no suggestions.")
     reorder_window_days: int = Field(14, ge=1, description="Recent demand is measured over this many days.")
     reorder_cover_days: int = Field(14, ge=1, description="A suggestion covers this many days of demand.")
+    api_tokens: list[SecretStr] = Field(
+        default_factory=list,
+        description="Bearer tokens of the stock API (JSON list); none: the API refuses all.",
+    )
     default_location: str = Field(
         "main", min_length=1, description="Where an adjustment without a location goes."
     )

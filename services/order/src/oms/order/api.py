@@ -2,28 +2,25 @@
 
 from __future__ import annotations
 
-import hmac
 import uuid
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
 
 from oms.order import repository as repo
 from oms.order.domain.status import Status  # noqa: TC001 -- FastAPI reads annotations at run time
 from oms.shared.contracts.orders import OrderCommand
 from oms.shared.contracts.topics import ORDER_COMMANDS
+from oms.shared.http import bearer_auth
 
 if TYPE_CHECKING:
     import asyncpg
 
     from oms.order.settings import OrderSettings
     from oms.shared.runtime import ServiceRuntime
-
-_bearer = HTTPBearer(auto_error=False)
 
 
 class OrderSummary(BaseModel):
@@ -71,13 +68,7 @@ class CommandAccepted(BaseModel):
 
 
 def operator_api(settings: OrderSettings) -> APIRouter:
-    tokens = [token.get_secret_value().encode() for token in settings.api_tokens]
-
-    def authenticated(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> None:
-        offered = credentials.credentials.encode() if credentials else b""
-        if not any(hmac.compare_digest(offered, token) for token in tokens):
-            raise HTTPException(status.HTTP_401_UNAUTHORIZED, "a valid bearer token is required")
-
+    authenticated = bearer_auth([token.get_secret_value() for token in settings.api_tokens])
     router = APIRouter(prefix="/orders", tags=["orders"], dependencies=[Depends(authenticated)])
 
     @router.get("", response_model=list[OrderSummary])
