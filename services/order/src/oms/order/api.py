@@ -92,6 +92,12 @@ def operator_api(settings: OrderSettings) -> APIRouter:
         async with _pool(request).acquire() as conn:
             return await repo.list_orders(conn, filters, limit, offset)
 
+    @router.get("/summary")
+    async def order_summary(request: Request) -> dict[str, Any]:
+        """Orders by status and reason; placed-to-confirmed latency (p50/p95/p99 seconds) and span."""
+        async with _pool(request).acquire() as conn:
+            return await repo.summary(conn)
+
     @router.get("/{order_id}", response_model=OrderDetail)
     async def show_order(request: Request, order_id: str) -> dict[str, Any]:
         """One order with its lines and full timeline (status, time, cause, correlation)."""

@@ -339,3 +339,30 @@ async def order_detail(conn: Connection, order_id: str) -> dict[str, Any] | None
     detail["lines"] = [dict(line) for line in lines]
     detail["timeline"] = [dict(entry) for entry in timeline]
     return detail
+
+
+async def summary(conn: Connection) -> dict[str, Any]:
+    """Orders by status and reason, and how fast orders went from received to confirmed."""
+    counts = await conn.fetch(
+        "SELECT status, reason_code, count(*)::int AS orders FROM orders GROUP BY 1, 2 ORDER BY 1, 2"
+    )
+    timing = await conn.fetchrow(
+        """
+        WITH confirmed AS (
+            SELECT o.received_at, min(t.at) AS confirmed_at,
+                   extract(epoch FROM min(t.at) - o.received_at) AS seconds
+            FROM orders o JOIN order_timeline t ON t.order_id = o.order_id AND t.status = 'CONFIRMED'
+            GROUP BY o.order_id, o.received_at
+        )
+        SELECT count(*)::int AS confirmed,
+               min(received_at) AS first_received, max(confirmed_at) AS last_confirmed,
+               percentile_cont(0.5) WITHIN GROUP (ORDER BY seconds) AS p50,
+               percentile_cont(0.95) WITHIN GROUP (ORDER BY seconds) AS p95,
+               percentile_cont(0.99) WITHIN GROUP (ORDER BY seconds) AS p99
+        FROM confirmed
+        """
+    )
+    return {
+        "by_status": [dict(row) for row in counts],
+        "confirmation": dict(timing) if timing else {},
+    }
