@@ -31,20 +31,20 @@ setup: $(VENV_STAMP) ## Python environment, system packages (PostgreSQL, JDK, Ma
 	$(RUN) oms-stack install
 
 .PHONY: run
-run: setup ## The suite's main job: start Kafka and PostgreSQL and report them healthy
-	$(RUN) oms-stack start
+run: setup ## The suite's main job: Kafka, PostgreSQL, five services, real and generated orders, a report
+	$(RUN) oms demo --orders $(or $(ORDERS),3000)
 
 .PHONY: stack-status
-stack-status: $(VENV_STAMP) ## Is the local Kafka and PostgreSQL up?
-	$(RUN) oms-stack status
+stack-status: $(VENV_STAMP) ## What runs: Kafka, PostgreSQL and the five services
+	$(RUN) oms stack status
 
 .PHONY: stack-stop
-stack-stop: $(VENV_STAMP) ## Stop the local Kafka and PostgreSQL (data kept)
-	$(RUN) oms-stack stop
+stack-stop: $(VENV_STAMP) ## Stop the services, Kafka and PostgreSQL (data kept)
+	$(RUN) oms stack stop
 
 .PHONY: stack-destroy
-stack-destroy: $(VENV_STAMP) ## Stop the local stack and delete its data and logs
-	$(RUN) oms-stack destroy
+stack-destroy: $(VENV_STAMP) ## Stop everything and delete its data and logs
+	$(RUN) oms stack destroy
 
 .PHONY: lint
 lint: $(VENV_STAMP) ## ruff lint and format check

@@ -120,6 +120,22 @@ def operator_api(settings: OrderSettings) -> APIRouter:
     return router
 
 
+def catalogue_api(settings: OrderSettings) -> APIRouter:
+    """What the order service knows of the catalogue (its projection of `oms.catalog.products.v1`)."""
+    authenticated = bearer_auth([token.get_secret_value() for token in settings.api_tokens])
+    router = APIRouter(prefix="/catalogue", tags=["catalogue"], dependencies=[Depends(authenticated)])
+
+    @router.get("/{sku}")
+    async def show_product(request: Request, sku: str) -> dict[str, Any]:
+        async with _pool(request).acquire() as conn:
+            row = await conn.fetchrow("SELECT sku, title, active FROM catalogue_products WHERE sku = $1", sku)
+        if row is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, f"{sku} is not in the catalogue")
+        return dict(row)
+
+    return router
+
+
 async def _command(request: Request, kind: str, order_id: str, body: CommandRequest) -> CommandAccepted:
     runtime = _runtime(request)
     command = OrderCommand.model_validate(

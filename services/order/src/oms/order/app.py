@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from oms.order.api import operator_api
+from oms.order.api import catalogue_api, operator_api
 from oms.order.services import BACKORDER_EXPIRY, PAYMENT_EXPIRY, Orders, SagaPolicy
 from oms.order.settings import OrderSettings
 from oms.order.time_zones import zone_applier
@@ -31,7 +31,7 @@ def definition(settings: OrderSettings) -> ServiceDefinition:
     return ServiceDefinition(
         name="order",
         migrations=[MIGRATIONS],
-        routers=[operator_api(settings), webhook_receiver(settings)],
+        routers=[operator_api(settings), catalogue_api(settings), webhook_receiver(settings)],
         timers={PAYMENT_EXPIRY: orders.expire_payment, BACKORDER_EXPIRY: orders.expire_backorder},
         subscriptions=[
             Subscription(CATALOG_PRODUCTS, {"": Product}, orders.take_products),

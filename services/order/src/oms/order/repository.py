@@ -362,7 +362,14 @@ async def summary(conn: Connection) -> dict[str, Any]:
         FROM confirmed
         """
     )
+    filled = await conn.fetchval(
+        """
+        SELECT count(DISTINCT order_id)::int FROM order_timeline
+        WHERE status = 'CONFIRMED' AND previous_status = 'BACKORDERED'
+        """
+    )
     return {
         "by_status": [dict(row) for row in counts],
         "confirmation": dict(timing) if timing else {},
+        "backorders_filled": filled,
     }

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
@@ -27,6 +26,7 @@ from oms.shared.contracts.orders import (
     OrderStatusChanged,
     PlacedLine,
     StatusReason,
+    order_id_for,
 )
 from oms.shared.contracts.topics import ORDER_STATUS, PAYMENTS, internal
 from oms.shared.logging import get_logger, message_context
@@ -49,7 +49,6 @@ log = get_logger(__name__)
 ORDER_EVENTS = internal("order")
 PAYMENT_EXPIRY = "payment-expiry"
 BACKORDER_EXPIRY = "backorder-expiry"
-_ORDER_IDS = uuid.UUID("4f6d7320-6f72-6465-7273-000000000001")
 # When several checks fail, the hold names the one an operator should look at first.
 _HOLD_PRIORITY = [
     HoldReason.UNKNOWN_SKU,
@@ -61,11 +60,6 @@ _HOLD_PRIORITY = [
 
 # Holds an operator's review clears: the order is then placed. Others end by their own events.
 _REVIEWABLE = frozenset(reason.value for reason in _HOLD_PRIORITY)
-
-
-def order_id_for(channel: str, external_id: str) -> str:
-    """The suite's id of a channel order: the same (channel, external id) always gives the same id."""
-    return str(uuid.uuid5(_ORDER_IDS, f"{channel}:{external_id}"))
 
 
 @dataclass(frozen=True)

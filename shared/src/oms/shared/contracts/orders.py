@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Literal
 
@@ -9,6 +10,13 @@ from pydantic import Field
 
 from oms.shared.contracts.base import Contract, Id, NonNegativeMoney
 from oms.shared.contracts.channel_orders import NonEmpty, OrderLine
+
+_ORDER_IDS = uuid.UUID("4f6d7320-6f72-6465-7273-000000000001")
+
+
+def order_id_for(channel: str, external_id: str) -> str:
+    """The suite's id of a channel order: the same (channel, external id) always gives the same id."""
+    return str(uuid.uuid5(_ORDER_IDS, f"{channel}:{external_id}"))
 
 
 class StatusReason(Contract):

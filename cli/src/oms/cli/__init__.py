@@ -1,0 +1,1 @@
+"""The `oms` operator command line and the demo of the whole suite."""
