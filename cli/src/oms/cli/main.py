@@ -105,6 +105,18 @@ def demo(
         raise typer.Exit(1)
 
 
+@app.command()
+def topics() -> None:
+    """Create the suite's topics that are missing (OMS_KAFKA_*): the compose file's one-shot step."""
+    from oms.shared.messaging.kafka import ensure_topics  # noqa: PLC0415 -- only this command needs Kafka
+    from oms.shared.messaging.naming import TopicNames  # noqa: PLC0415
+    from oms.shared.settings import KafkaSettings  # noqa: PLC0415
+
+    settings = KafkaSettings()
+    created = asyncio.run(ensure_topics(settings, TopicNames(settings.topic_prefix)))
+    console.print(f"topics created: {len(created)}" + (f" ({', '.join(created)})" if created else ""))
+
+
 @stack_app.command("start")
 def stack_start(state_dir: StateDir = None) -> None:
     """Start Kafka, PostgreSQL and the five services (running ones are left alone)."""
