@@ -7,10 +7,14 @@ from typing import TYPE_CHECKING
 
 import pytest
 from rich.console import Console
+from typer.testing import CliRunner
 
 from oms.cli import suite
 from oms.cli.demo.run import run
-from oms.cli.main import DEMO_SETTINGS
+from oms.cli.main import DEMO_SETTINGS, app
+from oms.shared.contracts.orders import order_id_for
+from oms.shared.contracts.topics import CHANNEL_ORDERS
+from tests.integration.messaging.support import produce
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -33,6 +37,7 @@ async def test_the_demo_accounts_for_every_order_oversells_nothing_and_shows_the
     try:
         await asyncio.to_thread(suite.wait_ready, state, tmp_path)
         report = await run(state, kafka_bootstrap, 600, Console(quiet=True))
+        await _the_operator_cli_works_on_the_running_suite(tmp_path, kafka_bootstrap, topic_prefix)
     finally:
         await asyncio.to_thread(suite.stop, tmp_path, lambda _: None)
 
@@ -52,3 +57,29 @@ async def test_the_demo_accounts_for_every_order_oversells_nothing_and_shows_the
     }
     assert "totals_mismatch" in next(r["why"] for r in report.real_orders if r["channel"] == "shopify-us")
     assert report.confirmation["confirmed"] >= statuses[("CONFIRMED", None)]
+
+
+async def _the_operator_cli_works_on_the_running_suite(state_dir: Path, bootstrap: str, prefix: str) -> None:
+    def oms(*args: str) -> str:
+        result = CliRunner().invoke(app, [*args, "--state-dir", str(state_dir)])
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    held = await asyncio.to_thread(oms, "orders", "list", "--status", "ON_HOLD", "--limit", "200")
+    assert "fraud_review" in held
+    shown = await asyncio.to_thread(oms, "orders", "show", order_id_for("shopify-us", "450789469"))
+    assert "totals_mismatch" in shown
+    stock = await asyncio.to_thread(oms, "stock", "show", "LAMP-BRASS")
+    assert "york" in stock
+    cancelled = await asyncio.to_thread(oms, "orders", "list", "--status", "CANCELLED", "--limit", "1")
+    cancelled_id = cancelled.split()[0]
+    assert "payment: " in await asyncio.to_thread(oms, "orders", "show", cancelled_id)
+
+    await produce(bootstrap, f"{prefix}{CHANNEL_ORDERS.name}", [b"{not json"], key=b"web:bad")
+    for _ in range(60):
+        listed = await asyncio.to_thread(oms, "dead-letters", "list")
+        if "1 message(s)" in listed:
+            break
+        await asyncio.sleep(0.5)
+    assert "Rejected" in listed
+    assert "the body is not JSON" in listed

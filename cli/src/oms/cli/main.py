@@ -169,14 +169,15 @@ def stack_logs(
     subprocess.run(argv, check=False)  # noqa: S603 -- tail on our own log files
 
 
-def _api(state_dir: Path | None, service: str) -> tuple[httpx.Client, suite.SuiteState]:
+def _api(state_dir: Path | None, service: str) -> httpx.Client:
+    """A client of one service's API with the suite's token (close it: use it in a `with`)."""
     state = suite.SuiteState.load(_paths(state_dir).state_dir)
     if service not in state.ports:
         raise typer.BadParameter(
             "the suite is not running here: start it with `oms stack start` or `oms demo`"
         )
     headers = {"Authorization": f"Bearer {state.api_token}"}
-    return httpx.Client(base_url=state.url(service), headers=headers, timeout=30), state
+    return httpx.Client(base_url=state.url(service), headers=headers, timeout=30)
 
 
 def _show(response: httpx.Response) -> Any:  # noqa: ANN401 -- JSON
@@ -194,11 +195,12 @@ def orders_list(
     state_dir: StateDir = None,
 ) -> None:
     """Orders, newest first."""
-    client, _ = _api(state_dir, "order")
     params = {
         key: value for key, value in {"status": status, "channel": channel, "limit": limit}.items() if value
     }
-    for order in _show(client.get("/orders", params=params)):
+    with _api(state_dir, "order") as client:
+        orders = _show(client.get("/orders", params=params))
+    for order in orders:
         reason = f" ({order['reason_code']}: {order['reason_message']})" if order["reason_code"] else ""
         console.print(
             f"{order['order_id']}  {order['channel']}:{order['external_id']}  {order['status']}{reason}"
@@ -208,8 +210,8 @@ def orders_list(
 @orders_app.command("show")
 def orders_show(order_id: str, state_dir: StateDir = None) -> None:
     """One order and its timeline (status, time, cause, correlation)."""
-    client, _ = _api(state_dir, "order")
-    order = _show(client.get(f"/orders/{order_id}"))
+    with _api(state_dir, "order") as client:
+        order = _show(client.get(f"/orders/{order_id}"))
     console.print(
         f"{order['channel']}:{order['external_id']}  {order['status']}  {order['total']} {order['currency']}"
     )
@@ -218,6 +220,19 @@ def orders_show(order_id: str, state_dir: StateDir = None) -> None:
     for entry in order["timeline"]:
         reason = f" ({entry['reason_code']}: {entry['reason_message']})" if entry["reason_code"] else ""
         console.print(f"  v{entry['version']} {entry['at']} {entry['status']}{reason}")
+    for payment in order["payment_requests"]:
+        console.print(
+            f"  payment: {payment['type']} {payment['amount']} {payment['currency']} ({payment['reason']})"
+        )
+    with _api(state_dir, "inventory") as inventory:
+        reservation = inventory.get(f"/stock/reservations/{order_id}")
+    if reservation.status_code == httpx.codes.OK:
+        held = reservation.json()
+        places = ", ".join(
+            f"{line['quantity']} x {line['sku']} at {line['location']}" for line in held["lines"]
+        )
+        backorder = f", backorder {held['backorder']}" if held["backorder"] else ""
+        console.print(f"  reservation: {held['status']} ({places}){backorder}")
 
 
 @orders_app.command("release")
@@ -225,8 +240,8 @@ def orders_release(
     order_id: str, by: Annotated[str, typer.Option(help="Who releases it.")], state_dir: StateDir = None
 ) -> None:
     """Release a held order after review (a command on oms.order.commands.v1)."""
-    client, _ = _api(state_dir, "order")
-    console.print(_show(client.post(f"/orders/{order_id}/release", json={"requested_by": by})))
+    with _api(state_dir, "order") as client:
+        console.print(_show(client.post(f"/orders/{order_id}/release", json={"requested_by": by})))
 
 
 @orders_app.command("cancel")
@@ -237,17 +252,16 @@ def orders_cancel(
     state_dir: StateDir = None,
 ) -> None:
     """Cancel an order before dispatch (stock released, payment refunded or voided)."""
-    client, _ = _api(state_dir, "order")
-    console.print(
-        _show(client.post(f"/orders/{order_id}/cancel", json={"requested_by": by, "reason": reason}))
-    )
+    with _api(state_dir, "order") as client:
+        answer = _show(client.post(f"/orders/{order_id}/cancel", json={"requested_by": by, "reason": reason}))
+    console.print(answer)
 
 
 @stock_app.command("show")
 def stock_show(sku: str, state_dir: StateDir = None) -> None:
     """On hand, reserved and available of a SKU, per warehouse."""
-    client, _ = _api(state_dir, "inventory")
-    level = _show(client.get(f"/stock/{sku}"))
+    with _api(state_dir, "inventory") as client:
+        level = _show(client.get(f"/stock/{sku}"))
     console.print(
         f"{sku}: on hand {level['on_hand']}, reserved {level['reserved']}, available {level['available']}"
     )
@@ -267,11 +281,100 @@ def stock_adjust(
     state_dir: StateDir = None,
 ) -> None:
     """Adjust stock (published on oms.inventory.adjustments.v1, applied once)."""
-    client, _ = _api(state_dir, "inventory")
     body = {"sku": sku, "reason": reason, "delta": delta, "set": set_to, "location": location}
-    console.print(
-        _show(client.post("/stock/adjustments", json={k: v for k, v in body.items() if v is not None}))
-    )
+    with _api(state_dir, "inventory") as client:
+        answer = _show(
+            client.post("/stock/adjustments", json={k: v for k, v in body.items() if v is not None})
+        )
+    console.print(answer)
+
+
+dead_letters_app = typer.Typer(
+    help="Dead letters and rejected messages: inspect, replay.", no_args_is_help=True
+)
+app.add_typer(dead_letters_app, name="dead-letters")
+
+
+def _returned(state_dir: Path | None) -> list[dict[str, Any]]:
+    from oms.cli.demo.feed import Feed  # noqa: PLC0415 -- Kafka only for these commands
+    from oms.shared.contracts.topics import DEAD_LETTERS, INBOUND  # noqa: PLC0415
+
+    state = suite.SuiteState.load(_paths(state_dir).state_dir)
+    if not state.kafka_bootstrap:
+        raise typer.BadParameter(
+            "the suite is not running here: start it with `oms stack start` or `oms demo`"
+        )
+
+    async def read() -> list[dict[str, Any]]:
+        feed = Feed(state.kafka_bootstrap, state)
+        try:
+            names = [DEAD_LETTERS.name, *(topic.rejected.name for topic in INBOUND if topic.rejected)]
+            return [message for name in names for message in await feed.count_topic(name)]
+        finally:
+            await feed.close()
+
+    return asyncio.run(read())
+
+
+@dead_letters_app.command("list")
+def dead_letters_list(state_dir: StateDir = None) -> None:
+    """Every dead letter and rejected message: where it came from, why, and how it began."""
+    messages = _returned(state_dir)
+    for message in messages:
+        reasons = "; ".join(f"{r['field']}: {r['message']}" for r in message["reasons"])
+        attempts = (
+            f", {message['attempts']} tries by {message['consumer_group']}"
+            if message["type"] == "DeadLetter"
+            else ""
+        )
+        origin = f"{message['source_topic']}:{message['partition']}:{message['offset']}"
+        console.print(f"{message['type']} {origin}{attempts}")
+        console.print(f"  {reasons}")
+    console.print(f"{len(messages)} message(s)")
+
+
+@dead_letters_app.command("replay")
+def dead_letters_replay(
+    source: Annotated[str, typer.Argument(help="topic:partition:offset, as `list` shows it.")],
+    state_dir: StateDir = None,
+) -> None:
+    """Publish a dead letter's original bytes to its topic again, under a new event id (after a fix)."""
+    import base64  # noqa: PLC0415 -- only here
+    import uuid  # noqa: PLC0415
+
+    from aiokafka import AIOKafkaProducer  # noqa: PLC0415
+
+    topic, partition, offset = source.rsplit(":", 2)
+    found = [
+        m for m in _returned(state_dir)
+        if (m["source_topic"], str(m["partition"]), str(m["offset"])) == (topic, partition, offset)
+    ]  # fmt: skip
+    if not found:
+        raise typer.BadParameter(f"no dead letter or rejected message from {source}")
+    message = found[-1]
+    if message["source_topic"].startswith("webhook:"):
+        raise typer.BadParameter(
+            "a rejected webhook body has no topic to go back to: the platform must resend it"
+        )
+    headers = dict(message["original_headers"])
+    if "ce_id" in headers:  # the consumer's inbox remembers the old id: the replay is a new event
+        headers["ce_id"] = f"{headers['ce_id']}:replay:{uuid.uuid4().hex[:8]}"
+    state = suite.SuiteState.load(_paths(state_dir).state_dir)
+
+    async def send() -> None:
+        producer = AIOKafkaProducer(bootstrap_servers=state.kafka_bootstrap, enable_idempotence=True)
+        await producer.start()
+        try:
+            key = message["key"].encode() if message["key"] else None
+            value = base64.b64decode(message["original_base64"])
+            await producer.send_and_wait(
+                topic, value, key=key, headers=[(k, v.encode()) for k, v in headers.items()]
+            )
+        finally:
+            await producer.stop()
+
+    asyncio.run(send())
+    console.print(f"replayed {source} to {topic}")
 
 
 def main() -> None:

@@ -31,6 +31,7 @@ class SuiteState:
     api_token: str = ""
     webhook_secrets: dict[str, str] = field(default_factory=dict)
     topic_prefix: str = ""
+    kafka_bootstrap: str = ""
 
     @classmethod
     def load(cls, state_dir: Path) -> SuiteState:
@@ -78,6 +79,7 @@ def start(
         channel: secrets.token_urlsafe(24) for channel in ("shopify-us", "woo-us")
     }
     state.topic_prefix = topic_prefix
+    state.kafka_bootstrap = kafka_bootstrap
     shared = {
         "OMS_KAFKA_BOOTSTRAP": kafka_bootstrap,
         "OMS_DATABASE_URL": database_url,

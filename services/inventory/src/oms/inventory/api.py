@@ -73,6 +73,24 @@ def stock_api(settings: InventorySettings) -> APIRouter:
             "locations": locations,
         }
 
+    @router.get("/reservations/{order_id}")
+    async def show_reservation(request: Request, order_id: str) -> dict[str, Any]:
+        """An order's reservation: its status and where its units are held."""
+        async with _pool(request).acquire() as conn:
+            reservation = await conn.fetchrow(
+                "SELECT order_id, status, created_at, released_at FROM reservations WHERE order_id = $1",
+                order_id,
+            )
+            lines = await conn.fetch(
+                "SELECT location, sku, quantity FROM reservation_lines WHERE order_id = $1"
+                " ORDER BY location, sku",
+                order_id,
+            )
+            waiting = await conn.fetchval("SELECT status FROM backorders WHERE order_id = $1", order_id)
+        if reservation is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, f"no reservation for order {order_id}")
+        return dict(reservation) | {"lines": [dict(line) for line in lines], "backorder": waiting}
+
     @router.post("/adjustments", status_code=status.HTTP_202_ACCEPTED)
     async def adjust(request: Request, body: AdjustmentRequest) -> dict[str, str]:
         """Publish an adjustment on `oms.inventory.adjustments.v1` (applied once per reference)."""

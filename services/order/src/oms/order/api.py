@@ -52,6 +52,7 @@ class TimelineEntry(BaseModel):
 
 class OrderDetail(OrderSummary):
     lines: list[dict[str, Any]]
+    payment_requests: list[dict[str, Any]]
     order: dict[str, Any] = Field(description="The order as the channel sent it (contract shape).")
     timeline: list[TimelineEntry]
 

@@ -286,6 +286,24 @@ async def payment_facts(conn: Connection, order_id: str) -> dict[str, Any]:
     }
 
 
+async def record_payment_request(conn: Connection, request: dict[str, Any]) -> bool:
+    """Keep a payment request; False when one with this idempotency key was sent before."""
+    recorded = await conn.fetchval(
+        """
+        INSERT INTO payment_requests (request_id, order_id, type, amount, currency, reason, at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (request_id) DO NOTHING RETURNING true
+        """,
+        request["request_id"],
+        request["order_id"],
+        request["type"],
+        request["amount"],
+        request["currency"],
+        request["reason"],
+        request["at"],
+    )
+    return bool(recorded)
+
+
 async def set_command_outcome(conn: Connection, command_id: str, outcome: str) -> None:
     await conn.execute("UPDATE order_commands SET outcome = $2 WHERE command_id = $1", command_id, outcome)
 
@@ -334,7 +352,13 @@ async def order_detail(conn: Connection, order_id: str) -> dict[str, Any] | None
         """,
         order_id,
     )
+    payments = await conn.fetch(
+        "SELECT request_id, type, amount::text, currency, reason, at FROM payment_requests"
+        " WHERE order_id = $1 ORDER BY at",
+        order_id,
+    )
     detail = dict(row)
+    detail["payment_requests"] = [dict(payment) for payment in payments]
     detail["order"] = json.loads(detail.pop("data"))
     detail["lines"] = [dict(line) for line in lines]
     detail["timeline"] = [dict(entry) for entry in timeline]

@@ -387,7 +387,8 @@ class Orders:
                 for sku, quantity, price in facts["lines"]
             ],
         )
-        uow.publish(PAYMENTS, request, key=row.order_id, cause=cause, order_id=row.order_id)
+        if await repo.record_payment_request(uow.conn, request.model_dump() | {"at": uow.clock.now()}):
+            uow.publish(PAYMENTS, request, key=row.order_id, cause=cause, order_id=row.order_id)
 
     # ------------------------------------------------------------------ catalogue projection
     async def take_products(self, uow: UnitOfWork, messages: Sequence[Incoming[Any]]) -> None:
