@@ -102,21 +102,26 @@ def _order(external_id: str, quantity: int, payment: str, **changes: Any) -> dic
     )
 
 
+async def _last_unit_held_for_an_unpaid_order(harness: OrderHarness, external_id: str) -> asyncpg.Record:
+    """One MUG in stock, held for an order waiting for its payment; returns the held order."""
+    await harness.send_products(product("MUG"))
+    await harness.wait_for_products(1)
+    await _adjust(harness, "in-1", "MUG", delta=1)
+    await _until_stock(harness, [("main", "MUG", 1, 0)])
+    await harness.send_orders(_order(external_id, 1, "pending"))
+    held = await harness.wait_for_status(external_id, "ON_HOLD")
+    await _until_stock(harness, [("main", "MUG", 1, 1)])
+    return held
+
+
 async def test_an_expired_hold_releases_and_a_late_payment_is_never_confirmed_against_stock_sold_since(
     kafka_bootstrap: str, database_url: str, topic_prefix: str
 ) -> None:
     harness = _harness(kafka_bootstrap, database_url, topic_prefix)
     inventory_clock, order_clock = ManualClock(), ManualClock()
     async with _orders(harness, order_clock), _inventory(harness, inventory_clock):
-        await harness.send_products(product("MUG"))
-        await harness.wait_for_products(1)
-        await _adjust(harness, "in-1", "MUG", delta=1)
-        await _until_stock(harness, [("main", "MUG", 1, 0)])
-
-        await harness.send_orders(_order("unpaid", 1, "pending"))
-        held = await harness.wait_for_status("unpaid", "ON_HOLD")
+        held = await _last_unit_held_for_an_unpaid_order(harness, "unpaid")
         assert held["reason_code"] == "payment_pending"
-        await _until_stock(harness, [("main", "MUG", 1, 1)])
 
         inventory_clock.advance(timedelta(minutes=31))  # the hold runs out
         await _until_stock(harness, [("main", "MUG", 1, 0)])
@@ -264,13 +269,7 @@ async def test_a_confirmation_that_crosses_an_expiry_reserves_the_order_again(
     harness = _harness(kafka_bootstrap, database_url, topic_prefix)
     inventory_clock, order_clock = ManualClock(), ManualClock()
     async with _orders(harness, order_clock), _inventory(harness, inventory_clock):
-        await harness.send_products(product("MUG"))
-        await harness.wait_for_products(1)
-        await _adjust(harness, "in-1", "MUG", delta=1)
-        await _until_stock(harness, [("main", "MUG", 1, 0)])
-        await harness.send_orders(_order("crossing", 1, "pending"))
-        held = await harness.wait_for_status("crossing", "ON_HOLD")
-        await _until_stock(harness, [("main", "MUG", 1, 1)])
+        held = await _last_unit_held_for_an_unpaid_order(harness, "crossing")
         inventory_clock.advance(timedelta(minutes=31))
         await _until_stock(harness, [("main", "MUG", 1, 0)])
         # The order was confirmed before it heard of the expiry: its confirmation reaches inventory late.
