@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import subprocess
 from pathlib import Path
@@ -40,6 +41,7 @@ DEMO_SETTINGS = {
     "OMS_ORDER_FRAUD_BLOCKED_EMAILS": json.dumps(["fraud@example.com"]),
     "OMS_ORDER_BACKORDER_HOURS": json.dumps({"woo-us": 48}),
     "OMS_INVENTORY_REORDER_POINTS": json.dumps({"LAMP-BRASS": 10, "CHAIR-OAK": 5}),
+    "OMS_INVENTORY_DEFAULT_LOCATION": "leeds",
 }
 
 
@@ -164,7 +166,7 @@ def stack_logs(
         "postgres": [paths.postgres_dir / "postgres.log"],
     }
     if part not in files or not any(path.exists() for path in files[part]):
-        raise typer.BadParameter(f"no log for {part!r} under {paths.state_dir}")
+        raise typer.BadParameter(f"no log for {part!r} under {paths.state_dir}; one of: {', '.join(files)}")
     argv = ["tail", "-n", "50", *(["-F"] if follow else []), *(str(p) for p in files[part] if p.exists())]
     subprocess.run(argv, check=False)  # noqa: S603 -- tail on our own log files
 
@@ -182,21 +184,38 @@ def _api(state_dir: Path | None, service: str) -> httpx.Client:
 
 def _show(response: httpx.Response) -> Any:  # noqa: ANN401 -- JSON
     if response.status_code >= httpx.codes.BAD_REQUEST:
-        console.print(f"[red]{response.status_code}[/] {response.text}")
+        detail = response.json().get("detail", response.text) if response.content else response.reason_phrase
+        if isinstance(detail, list):  # validation errors: one line per field
+            detail = "; ".join(
+                f"{'.'.join(str(p) for p in d.get('loc', [])[1:])}: {d.get('msg')}" for d in detail
+            )
+        console.print(f"[red]error {response.status_code}:[/] {detail}")
         raise typer.Exit(1)
     return response.json()
+
+
+def _order_id(reference: str) -> str:
+    """An order id, or `channel:external_id` as channels and reports name orders."""
+    from oms.shared.contracts.orders import order_id_for  # noqa: PLC0415 -- only here
+
+    if ":" in reference:
+        channel, external_id = reference.split(":", 1)
+        return order_id_for(channel, external_id)
+    return reference
 
 
 @orders_app.command("list")
 def orders_list(
     status: Annotated[str | None, typer.Option(help="RECEIVED, ON_HOLD, CONFIRMED, ...")] = None,
     channel: Annotated[str | None, typer.Option()] = None,
-    limit: Annotated[int, typer.Option()] = 20,
+    limit: Annotated[int, typer.Option(min=1, max=1000, help="At most this many (newest first).")] = 20,
+    offset: Annotated[int, typer.Option(min=0, help="Skip this many first (for the next page).")] = 0,
     state_dir: StateDir = None,
 ) -> None:
-    """Orders, newest first."""
-    params = {
-        key: value for key, value in {"status": status, "channel": channel, "limit": limit}.items() if value
+    """Orders, newest first, with their hold or rejection reasons."""
+    params: dict[str, Any] = {"limit": limit, "offset": offset}
+    params |= {
+        key: value for key, value in {"status": (status or "").upper(), "channel": channel}.items() if value
     }
     with _api(state_dir, "order") as client:
         orders = _show(client.get("/orders", params=params))
@@ -205,22 +224,32 @@ def orders_list(
         console.print(
             f"{order['order_id']}  {order['channel']}:{order['external_id']}  {order['status']}{reason}"
         )
+    more = f"; the next page: --offset {offset + limit}" if len(orders) == limit else ""
+    console.print(f"{len(orders)} order(s) shown{more}")
 
 
 @orders_app.command("show")
-def orders_show(order_id: str, state_dir: StateDir = None) -> None:
-    """One order and its timeline (status, time, cause, correlation)."""
+def orders_show(
+    order: Annotated[str, typer.Argument(help="An order id, or channel:external_id.")],
+    state_dir: StateDir = None,
+) -> None:
+    """One order: its lines, timeline (status, time, reason), payment requests and reservation."""
+    order_id = _order_id(order)
     with _api(state_dir, "order") as client:
-        order = _show(client.get(f"/orders/{order_id}"))
-    console.print(
-        f"{order['channel']}:{order['external_id']}  {order['status']}  {order['total']} {order['currency']}"
-    )
-    for line in order["lines"]:
+        detail = _show(client.get(f"/orders/{order_id}"))
+    console.print(f"{order_id}  {detail['channel']}:{detail['external_id']}  {detail['status']}")
+    console.print(f"  total {detail['total']} {detail['currency']}, payment {detail['payment_status']}")
+    # Placed orders have resolved lines; a held one shows the lines as the channel sent them.
+    lines = detail["lines"] or [
+        {"quantity": line["quantity"], "sku": line.get("sku") or f"(no SKU: {line.get('title')})", **line}
+        for line in detail["order"]["lines"]
+    ]
+    for line in lines:
         console.print(f"  {line['quantity']} x {line['sku']} at {line['unit_price']}")
-    for entry in order["timeline"]:
+    for entry in detail["timeline"]:
         reason = f" ({entry['reason_code']}: {entry['reason_message']})" if entry["reason_code"] else ""
         console.print(f"  v{entry['version']} {entry['at']} {entry['status']}{reason}")
-    for payment in order["payment_requests"]:
+    for payment in detail["payment_requests"]:
         console.print(
             f"  payment: {payment['type']} {payment['amount']} {payment['currency']} ({payment['reason']})"
         )
@@ -231,8 +260,9 @@ def orders_show(order_id: str, state_dir: StateDir = None) -> None:
         places = ", ".join(
             f"{line['quantity']} x {line['sku']} at {line['location']}" for line in held["lines"]
         )
-        backorder = f", backorder {held['backorder']}" if held["backorder"] else ""
-        console.print(f"  reservation: {held['status']} ({places}){backorder}")
+        where = f" ({places})" if places and held["status"] == "active" else ""
+        backorder = f", waiting for stock ({held['backorder']})" if held["backorder"] else ""
+        console.print(f"  reservation: {held['status']}{where}{backorder}")
 
 
 @orders_app.command("release")
@@ -241,7 +271,10 @@ def orders_release(
 ) -> None:
     """Release a held order after review (a command on oms.order.commands.v1)."""
     with _api(state_dir, "order") as client:
-        console.print(_show(client.post(f"/orders/{order_id}/release", json={"requested_by": by})))
+        accepted = _show(client.post(f"/orders/{_order_id(order_id)}/release", json={"requested_by": by}))
+    console.print(
+        f"release requested (command {accepted['command_id']}); `oms orders show` tells the outcome"
+    )
 
 
 @orders_app.command("cancel")
@@ -252,9 +285,12 @@ def orders_cancel(
     state_dir: StateDir = None,
 ) -> None:
     """Cancel an order before dispatch (stock released, payment refunded or voided)."""
+    body = {"requested_by": by, "reason": reason}
     with _api(state_dir, "order") as client:
-        answer = _show(client.post(f"/orders/{order_id}/cancel", json={"requested_by": by, "reason": reason}))
-    console.print(answer)
+        accepted = _show(client.post(f"/orders/{_order_id(order_id)}/cancel", json=body))
+    console.print(
+        f"cancellation requested (command {accepted['command_id']}); `oms orders show` tells the outcome"
+    )
 
 
 @stock_app.command("show")
@@ -277,7 +313,9 @@ def stock_adjust(
     reason: Annotated[str, typer.Option(help="received, count, damaged, lost, found, returned")],
     delta: Annotated[int | None, typer.Option(help="Change on hand by this much.")] = None,
     set_to: Annotated[int | None, typer.Option("--set", help="Counted: on hand is this.")] = None,
-    location: Annotated[str | None, typer.Option()] = None,
+    location: Annotated[
+        str | None, typer.Option(help="Warehouse; default: the inventory service's default location.")
+    ] = None,
     state_dir: StateDir = None,
 ) -> None:
     """Adjust stock (published on oms.inventory.adjustments.v1, applied once)."""
@@ -378,6 +416,9 @@ def dead_letters_replay(
 
 
 def main() -> None:
+    # aiokafka logs every retried send (a new topic's leader being elected) as a warning; the CLI's
+    # own sends are acknowledged or fail loudly, so only errors are worth a person's attention.
+    logging.getLogger("aiokafka").setLevel(logging.ERROR)
     try:
         app()
     except StackError as error:

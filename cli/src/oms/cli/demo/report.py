@@ -59,6 +59,7 @@ class Report:
         lines.append("the real channel orders")
         lines.extend(
             f"  {real['channel']}:{real['external_id']} -> {real['status']} {real.get('why', '')}"
+            f"\n      (oms orders show {real['channel']}:{real['external_id']})"
             for real in self.real_orders
         )
         lines.append("")
@@ -75,7 +76,8 @@ class Report:
         lines.append("")
         c = self.confirmation
         lines.append(
-            f"placed -> confirmed: {c.get('confirmed', 0)} orders, {self.throughput:.0f} orders/s over the run, "
+            f"placed -> confirmed: {c.get('confirmed', 0)} orders reached CONFIRMED (some were cancelled or counted "
+            f"out later), {self.throughput:.0f} orders/s over the run, "
             f"latency p50 {_ms(c.get('p50'))}, p95 {_ms(c.get('p95'))}, p99 {_ms(c.get('p99'))} "
             f"on {self.cores} cores (a proper benchmark comes later)"
         )
@@ -117,7 +119,7 @@ class Report:
 <h2>Orders by status and reason</h2><table>{bars}</table>
 <h2>The real channel orders</h2><ul>{real}</ul>
 <h2>Compensations and side effects</h2><table>{effects}</table>
-<h2>Speed</h2><p>{c.get("confirmed", 0)} orders confirmed at {self.throughput:.0f} orders/s; placed → confirmed
+<h2>Speed</h2><p>{c.get("confirmed", 0)} orders reached CONFIRMED (some were cancelled later) at {self.throughput:.0f} orders/s; placed → confirmed
 p50 {_ms(c.get("p50"))}, p95 {_ms(c.get("p95"))}, p99 {_ms(c.get("p99"))} on {self.cores} cores.</p>
 </body></html>"""
 

@@ -148,7 +148,9 @@ async def _collect(feed: Feed, report: Report) -> None:
     for _, channel, _, _, external_id in REAL:
         detail = await feed.get("order", f"/orders/{order_id_for(channel, external_id)}")
         last = detail["timeline"][-1]
-        why = f"({last['reason_code']}: {last['reason_message']})" if last["reason_code"] else ""
+        why = (
+            f"({last['reason_code']}: {last['reason_message']})" if last["reason_code"] else _why_fine(detail)
+        )
         report.real_orders.append(
             {"channel": channel, "external_id": external_id, "status": detail["status"], "why": why}
         )
@@ -164,6 +166,12 @@ async def _collect(feed: Feed, report: Report) -> None:
     ]
     report.lowest_available = min(lows, default=0)
     report.oversold_units = -sum(low for low in lows if low < 0)
+
+
+def _why_fine(detail: dict[str, Any]) -> str:
+    """Why an order went through: its lines were known and in stock, and it was paid or authorized."""
+    skus = ", ".join(line["sku"] for line in detail["lines"])
+    return f"(every line known and in stock: {skus}; payment {detail['payment_status']})"
 
 
 def _parse_times(confirmation: dict[str, Any]) -> dict[str, Any]:
