@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import asyncpg
@@ -110,3 +111,21 @@ def test_rejection_reasons_explain_unreadable_bytes() -> None:
 
     assert [reason.code for reason in reasons_from(not_json.value)] == ["invalid_json"]
     assert [reason.code for reason in reasons_from(not_text.value)] == ["not_utf8"]
+
+
+async def test_readiness_can_be_asked_while_start_up_adds_checks() -> None:
+    from oms.shared.http import Readiness  # noqa: PLC0415 -- the unit under test
+
+    readiness = Readiness()
+
+    async def slow() -> bool:
+        readiness.add("kafka", fast)  # start-up goes on while a probe is waiting on a check
+        await asyncio.sleep(0)
+        return True
+
+    async def fast() -> bool:
+        return True
+
+    readiness.add("database", slow)
+    assert await readiness.report() == {"started": False, "database": True}
+    assert await readiness.report() == {"started": False, "database": True, "kafka": True}

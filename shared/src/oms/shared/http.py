@@ -34,7 +34,8 @@ class Readiness:
 
     async def report(self) -> dict[str, bool]:
         results = {"started": self.started}
-        for name, check in self._checks.items():
+        # A snapshot: start-up adds checks while a probe may be iterating them across awaits.
+        for name, check in list(self._checks.items()):
             try:
                 results[name] = await asyncio.wait_for(check(), timeout=3)
             except (Exception, asyncio.CancelledError) as error:  # noqa: BLE001 -- a failing check is "not ready"
