@@ -39,7 +39,7 @@ class Readiness:
             try:
                 results[name] = await asyncio.wait_for(check(), timeout=3)
             except (Exception, asyncio.CancelledError) as error:  # noqa: BLE001 -- a failing check is "not ready"
-                # aiokafka may cancel its own metadata request under load; that is "not ready", not a 500.
+                # A check that fails, times out or is cancelled means "not ready", never a 500.
                 log.info("readiness check failed", check=name, error=repr(error))
                 results[name] = False
         return results
