@@ -113,3 +113,21 @@ def test_a_service_entry_point_starts_waits_for_its_database_and_stops_cleanly(t
             process.kill()
     assert "waiting for infrastructure" in log.read_text()
     assert code == 0
+
+
+def test_the_kubernetes_manifests_run_each_service_with_probes_limits_and_configuration() -> None:
+    documents = [doc for doc in yaml.safe_load_all((ROOT / "deploy" / "k8s" / "oms.yaml").read_text()) if doc]
+    deployments = {doc["metadata"]["name"]: doc for doc in documents if doc["kind"] == "Deployment"}
+    services = {doc["metadata"]["name"] for doc in documents if doc["kind"] == "Service"}
+
+    assert set(deployments) == {f"oms-{name}" for name in SERVICES} == services
+    for name in SERVICES:
+        (container,) = deployments[f"oms-{name}"]["spec"]["template"]["spec"]["containers"]
+        assert container["command"] == [f"oms-{name}"]
+        assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
+        assert container["livenessProbe"]["httpGet"]["path"] == "/livez"
+        assert container["resources"]["limits"]["memory"] == "256Mi"
+        assert {"name": f"OMS_{name.upper()}_HTTP_PORT", "value": "8080"} in container["env"]
+        assert [ref for ref in container["envFrom"] if "secretRef" in ref]
+    (job,) = [doc for doc in documents if doc["kind"] == "Job"]
+    assert job["spec"]["template"]["spec"]["containers"][0]["command"] == ["oms", "topics"]
