@@ -179,3 +179,39 @@ async def _outbox_rows(database_url: str) -> int:
         return int(await conn.fetchval("SELECT count(*) FROM outbox"))
     finally:
         await conn.close()
+
+
+async def test_a_row_the_broker_refuses_for_good_is_parked_and_the_rows_after_it_still_go_out(
+    kafka_bootstrap: str, database_url: str, topic_prefix: str
+) -> None:
+    settings = settings_for(kafka_bootstrap, database_url, topic_prefix)
+    await db.migrate(database_url, schema("order"), [MIGRATIONS])
+    conn = await db.connect(database_url, schema("order"), application="test")
+    try:
+        async with conn.transaction():
+            await _stage(conn, ["before"], TopicNames(topic_prefix), None)
+            uow = UnitOfWork(
+                conn,
+                source="order",
+                schema=schema("order"),
+                names=TopicNames(topic_prefix),
+                clock=SystemClock(),
+            )
+            uow.stage(PINGS, "order-1", b"x" * 3_000_000, {"ce_id": "too-big"})  # over the producer's 1 MB
+            await uow.flush()
+            await _stage(conn, ["after"], TopicNames(topic_prefix), None)
+    finally:
+        await conn.close()
+
+    async with running(silent_service("order"), settings):
+        records = await read_topic(kafka_bootstrap, f"{topic_prefix}{PINGS.name}", 2)
+        await asyncio.sleep(0.5)
+        conn = await db.connect(database_url, schema("order"), application="test")
+        parked = await conn.fetch("SELECT headers->>'ce_id' AS id, error FROM outbox_parked")
+        left = await conn.fetchval("SELECT count(*) FROM outbox")
+        await conn.close()
+
+    assert [json.loads(record.value)["label"] for record in records] == ["before", "after"]
+    assert [row["id"] for row in parked] == ["too-big"]
+    assert "MessageSizeTooLarge" in parked[0]["error"]
+    assert left == 0

@@ -44,6 +44,9 @@ OUTBOX_OLDEST_AGE = Gauge(
     "oms_outbox_oldest_age_seconds", "Age of the oldest unpublished outbox row", ["service"]
 )
 OUTBOX_PUBLISHED = Counter("oms_outbox_published_total", "Outbox rows published to Kafka", ["service"])
+OUTBOX_PARKED = Counter(
+    "oms_outbox_parked_total", "Outbox rows the broker refused for good, kept in outbox_parked", ["service"]
+)
 RELAY_ACTIVE = Gauge("oms_outbox_relay_active", "1 while this instance holds the relay lock", ["service"])
 TIMERS_FIRED = Counter(
     "oms_timers_fired_total", "Durable timers whose handler committed", ["service", "kind"]

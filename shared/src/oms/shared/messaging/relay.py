@@ -16,6 +16,7 @@ from oms.shared.messaging.errors import is_infrastructure_error
 from oms.shared.messaging.unit_of_work import outbox_channel
 
 if TYPE_CHECKING:
+    import asyncpg
     from aiokafka import AIOKafkaProducer
 
     from oms.shared.db.types import Connection
@@ -106,20 +107,48 @@ class OutboxRelay:
         """Publish up to one batch of rows in id order and delete them; returns how many."""
         rows = await conn.fetch(_FETCH_SQL, self._batch_max)
         if rows:
-            deliveries = [
-                await self._producer.send(
-                    row["topic"],
-                    value=row["payload"],
-                    key=row["key"].encode() if row["key"] is not None else None,
-                    headers=[(name, value.encode()) for name, value in json.loads(row["headers"]).items()],
-                )
-                for row in rows
+            outcomes = await asyncio.gather(*(self._send(row) for row in rows), return_exceptions=True)
+            refused = [
+                (row, outcome) for row, outcome in zip(rows, outcomes, strict=True) if outcome is not None
             ]
-            await asyncio.gather(*deliveries)
+            for _, outcome in refused:
+                if not isinstance(outcome, Exception) or is_infrastructure_error(outcome):
+                    raise outcome  # an outage: the whole round again later (re-sends are absorbed by inboxes)
+            if refused:
+                await self._park(conn, refused)
             await self._delete_published(conn, [row["id"] for row in rows])
-            metrics.OUTBOX_PUBLISHED.labels(self.service).inc(len(rows))
+            metrics.OUTBOX_PUBLISHED.labels(self.service).inc(len(rows) - len(refused))
         await self._report_backlog(conn)
         return len(rows)
+
+    async def _send(self, row: asyncpg.Record) -> None:
+        """Send one row and wait for the broker's acknowledgement (sends of a round are pipelined)."""
+        delivery = await self._producer.send(
+            row["topic"],
+            value=row["payload"],
+            key=row["key"].encode() if row["key"] is not None else None,
+            headers=[(name, value.encode()) for name, value in json.loads(row["headers"]).items()],
+        )
+        await delivery
+
+    async def _park(self, conn: Connection, refused: list[tuple[asyncpg.Record, BaseException]]) -> None:
+        """Rows the broker refuses for good are kept aside with the error: they never block the rest."""
+        await conn.executemany(
+            """
+            INSERT INTO outbox_parked (id, topic, key, payload, headers, created_at, error)
+            SELECT id, topic, key, payload, headers, created_at, $2 FROM outbox WHERE id = $1
+            ON CONFLICT (id) DO NOTHING
+            """,
+            [(row["id"], repr(error)[:2000]) for row, error in refused],
+        )
+        metrics.OUTBOX_PARKED.labels(self.service).inc(len(refused))
+        for row, error in refused:
+            log.error(
+                "outbox row refused by the broker; parked",
+                outbox_id=row["id"],
+                topic=row["topic"],
+                error=repr(error),
+            )
 
     async def _delete_published(self, conn: Connection, ids: list[int]) -> None:
         await conn.execute("DELETE FROM outbox WHERE id = ANY($1::bigint[])", ids)
