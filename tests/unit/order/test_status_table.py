@@ -6,7 +6,16 @@ import itertools
 
 import pytest
 
-from oms.order.domain.status import CANCELLABLE, FINAL, TRANSITIONS, Move, Status, decide
+from oms.order.domain.status import (
+    CANCELLABLE,
+    FINAL,
+    HOLD_EXITS,
+    TRANSITIONS,
+    HoldReason,
+    Move,
+    Status,
+    decide,
+)
 
 S = Status
 ALLOWED = {
@@ -67,3 +76,20 @@ def test_orders_can_be_cancelled_until_dispatch_and_final_states_are_final() -> 
     assert {S.SHIPPED, S.DELIVERED, S.PARTIALLY_SHIPPED}.isdisjoint(CANCELLABLE)
     assert {S.RECEIVED, S.ON_HOLD, S.AWAITING_STOCK, S.CONFIRMED, S.BACKORDERED, S.PACKED} <= CANCELLABLE
     assert {S.REJECTED, S.CANCELLED, S.REFUNDED} == FINAL
+
+
+@pytest.mark.parametrize(("reason", "target"), list(itertools.product(HoldReason, Status)))
+def test_an_order_leaves_a_hold_only_where_its_reason_allows(reason: HoldReason, target: Status) -> None:
+    decision = decide(S.ON_HOLD, target, same_reason=False, hold=reason.value)
+
+    if target is S.ON_HOLD or target in HOLD_EXITS[reason]:
+        assert decision.move is Move.APPLY
+    else:
+        assert decision.move is Move.ILLEGAL
+    assert HOLD_EXITS[reason] <= TRANSITIONS[S.ON_HOLD]
+
+
+def test_a_shipping_exception_never_goes_back_to_confirmed_and_a_review_never_confirms() -> None:
+    assert decide(S.ON_HOLD, S.CONFIRMED, hold="shipping_exception", same_reason=False).move is Move.ILLEGAL
+    assert decide(S.ON_HOLD, S.CONFIRMED, hold="fraud_review", same_reason=False).move is Move.ILLEGAL
+    assert decide(S.ON_HOLD, S.CONFIRMED, hold="payment_pending", same_reason=False).move is Move.APPLY

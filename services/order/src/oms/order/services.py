@@ -416,7 +416,8 @@ class Orders:
         cause: Envelope | None,
     ) -> OrderRow:
         """Every status change goes through here: the table decides, the timeline and the topic record it."""
-        decision = decide(row.status, target, same_reason=row.reason_code == (reason[0] if reason else None))
+        same_reason = row.reason_code == (reason[0] if reason else None)
+        decision = decide(row.status, target, same_reason=same_reason, hold=row.reason_code)
         if decision.move is Move.SAME:
             return row
         at = uow.clock.now()

@@ -60,6 +60,18 @@ TRANSITIONS: dict[Status, frozenset[Status]] = {
     S.REFUNDED: frozenset(),
 }
 
+# Where a hold may lead depends on why it was taken: back to where it came from, or out of the order's
+# life. (ON_HOLD's row above is the union of these.)
+_VERIFICATION_EXITS = frozenset({S.AWAITING_STOCK, S.CANCELLED})
+HOLD_EXITS: dict[HoldReason, frozenset[Status]] = {
+    HoldReason.TOTALS_MISMATCH: _VERIFICATION_EXITS,
+    HoldReason.UNKNOWN_SKU: _VERIFICATION_EXITS,
+    HoldReason.ADDRESS_INVALID: _VERIFICATION_EXITS,
+    HoldReason.FRAUD_REVIEW: _VERIFICATION_EXITS,
+    HoldReason.PAYMENT_PENDING: frozenset({S.CONFIRMED, S.AWAITING_STOCK, S.REJECTED, S.CANCELLED}),
+    HoldReason.SHIPPING_EXCEPTION: frozenset({S.IN_FULFILMENT, S.PACKED, S.CANCELLED}),
+}
+
 # Before dispatch an order can still be cancelled; from SHIPPED on it can only be returned.
 CANCELLABLE = frozenset(status for status, targets in TRANSITIONS.items() if Status.CANCELLED in targets)
 FINAL = frozenset(status for status, targets in TRANSITIONS.items() if not targets)
@@ -78,17 +90,23 @@ class Decision:
     target: Status
 
 
-def decide(current: Status | None, target: Status, *, same_reason: bool = True) -> Decision:
+def decide(
+    current: Status | None, target: Status, *, same_reason: bool = True, hold: str | None = None
+) -> Decision:
     """The one guard every status change goes through.
 
     A new order enters as RECEIVED. Moving to the status it has (with the same reason) is a no-op;
-    ON_HOLD with a different reason is a real change (the hold's reason is part of the state).
+    ON_HOLD with a different reason is a real change (the hold's reason is part of the state). An
+    order on hold leaves only for where its hold's reason allows (`HOLD_EXITS`).
     """
+    allowed = TRANSITIONS[current] if current is not None else frozenset()
+    if current is Status.ON_HOLD and hold is not None and hold in {reason.value for reason in HoldReason}:
+        allowed = HOLD_EXITS[HoldReason(hold)]
     if current is None:
         move = Move.APPLY if target is Status.RECEIVED else Move.ILLEGAL
     elif current is target and same_reason:
         move = Move.SAME
-    elif (current is target and target is Status.ON_HOLD) or target in TRANSITIONS[current]:
+    elif (current is target and target is Status.ON_HOLD) or target in allowed:
         move = Move.APPLY
     else:
         move = Move.ILLEGAL
