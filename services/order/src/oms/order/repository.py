@@ -55,24 +55,18 @@ async def insert_order(conn: Connection, values: dict[str, Any]) -> bool:
     """
     inserted = await conn.fetchval(
         """
-        INSERT INTO orders (order_id, channel, external_id, status, version, source_updated_at, placed_at,
-                            currency, total, payment_status, email_key, address_key, data, received_at,
-                            changed_at)
-        VALUES ($1, $2, $3, 'RECEIVED', 1, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12, $12)
+        INSERT INTO orders (order_id, source_updated_at, currency, total, payment_status, email_key,
+                            address_key, data, channel, external_id, placed_at, received_at, changed_at,
+                            status, version)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10, $11, $12, $12, 'RECEIVED', 1)
         ON CONFLICT (channel, external_id) DO NOTHING
         RETURNING true
         """,
         values["order_id"],
+        *_channel_data(values),
         values["channel"],
         values["external_id"],
-        values["source_updated_at"],
         values["placed_at"],
-        values["currency"],
-        values["total"],
-        values["payment_status"],
-        values["email_key"],
-        values["address_key"],
-        values["data"],
         values["at"],
     )
     return bool(inserted)
@@ -87,14 +81,14 @@ async def replace_data(conn: Connection, order_id: str, values: dict[str, Any]) 
         WHERE order_id = $1
         """,
         order_id,
-        values["source_updated_at"],
-        values["currency"],
-        values["total"],
-        values["payment_status"],
-        values["email_key"],
-        values["address_key"],
-        values["data"],
+        *_channel_data(values),
     )
+
+
+def _channel_data(values: dict[str, Any]) -> tuple[Any, ...]:
+    """What a channel's (re)send sets, in the column order both statements use."""
+    columns = ("source_updated_at", "currency", "total", "payment_status", "email_key", "address_key", "data")
+    return tuple(values[column] for column in columns)
 
 
 async def replace_lines(conn: Connection, order_id: str, lines: list[tuple[str, int, Any]]) -> None:
