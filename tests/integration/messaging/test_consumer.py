@@ -33,6 +33,17 @@ if TYPE_CHECKING:
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 
 
+async def _send_pings(
+    bootstrap: str, prefix: str, labels: list[str], key: bytes | None = None
+) -> list[tuple[bytes, dict[str, str]]]:
+    """Send one Ping per label, in order, to the test's internal topic; returns what was sent."""
+    pings = [_ping(label) for label in labels]
+    await produce(
+        bootstrap, f"{prefix}{PINGS.name}", [v for v, _ in pings], headers=[h for _, h in pings], key=key
+    )
+    return pings
+
+
 def _ping(label: str, event_id: str | None = None) -> tuple[bytes, dict[str, str]]:
     headers = {
         "ce_id": event_id or str(uuid.uuid4()),
@@ -103,14 +114,8 @@ async def test_a_message_failing_once_is_retried_and_nothing_after_it_on_its_par
     settings = settings_for(
         kafka_bootstrap, database_url, topic_prefix, partitions=1, consumer_max_attempts=3
     )
-    pings = [_ping(label) for label in ("before", "n", "after")]
     async with running(pinged_service(faults=faults), settings):
-        await produce(
-            kafka_bootstrap,
-            f"{topic_prefix}{PINGS.name}",
-            [v for v, _ in pings],
-            headers=[h for _, h in pings],
-        )
+        await _send_pings(kafka_bootstrap, topic_prefix, ["before", "n", "after"])
         applied = await wait_for_effects(database_url, schema("inventory"), 3)
         committed = await kafka_admin.list_consumer_group_offsets(f"{topic_prefix}oms-inventory")
 
@@ -127,14 +132,8 @@ async def test_while_a_message_is_retried_no_offset_past_it_is_committed(
     settings = settings_for(
         kafka_bootstrap, database_url, topic_prefix, partitions=1, consumer_max_attempts=8
     )
-    pings = [_ping(label) for label in ("before", "n", "after")]
     async with running(pinged_service(faults=faults), settings):
-        await produce(
-            kafka_bootstrap,
-            f"{topic_prefix}{PINGS.name}",
-            [v for v, _ in pings],
-            headers=[h for _, h in pings],
-        )
+        await _send_pings(kafka_bootstrap, topic_prefix, ["before", "n", "after"])
         async with asyncio.timeout(20):
             while faults.tries["n"] < 2:
                 await asyncio.sleep(0.01)
@@ -159,15 +158,8 @@ async def test_a_message_that_keeps_failing_is_dead_lettered_and_its_partition_m
     settings = settings_for(
         kafka_bootstrap, database_url, topic_prefix, partitions=1, consumer_max_attempts=3
     )
-    pings = [_ping(label) for label in ("poison", "next")]
     async with running(pinged_service(faults=faults), settings):
-        await produce(
-            kafka_bootstrap,
-            f"{topic_prefix}{PINGS.name}",
-            [v for v, _ in pings],
-            headers=[h for _, h in pings],
-            key=b"o-1",
-        )
+        pings = await _send_pings(kafka_bootstrap, topic_prefix, ["poison", "next"], key=b"o-1")
         applied = await wait_for_effects(database_url, schema("inventory"), 1)
         (letter,) = await read_topic(kafka_bootstrap, f"{topic_prefix}{DEAD_LETTERS.name}", 1)
 

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     import asyncpg
 
     from oms.shared.clock import Clock
+    from oms.shared.db.types import Connection
     from oms.shared.messaging.naming import TopicNames
     from oms.shared.messaging.subscription import Handler, Subscription
     from oms.shared.settings import KafkaSettings
@@ -229,9 +230,7 @@ class BatchConsumer:
     # ------------------------------------------------------------------ one transaction
     async def _apply(self, items: list[_Item]) -> None:
         async with self._pool.acquire() as conn, conn.transaction():
-            uow = UnitOfWork(
-                conn, source=self.service, schema=self._schema, names=self._names, clock=self._clock
-            )
+            uow = self._unit_of_work(conn)
             claimable = [item for item in items if item.incoming is not None or item.rejection is not None]
             fresh = await inbox.claim(conn, self.group_id, [item.event_id for item in claimable])
             to_handle: dict[str, list[Incoming[Any]]] = defaultdict(list)
@@ -254,6 +253,11 @@ class BatchConsumer:
             await uow.flush()
         for topic, messages in to_handle.items():
             metrics.MESSAGES_HANDLED.labels(self.service, topic).inc(len(messages))
+
+    def _unit_of_work(self, conn: Connection) -> UnitOfWork:
+        return UnitOfWork(
+            conn, source=self.service, schema=self._schema, names=self._names, clock=self._clock
+        )
 
     def _decode(self, tp: TopicPartition, record: ConsumerRecord[bytes, bytes]) -> _Item:
         headers = decode_headers(record.headers or ())
@@ -331,9 +335,7 @@ class BatchConsumer:
             # message finds its id taken and is not dead-lettered twice. A replay needs a new event id.
             if not await inbox.claim(conn, self.group_id, [item.event_id]):
                 return
-            uow = UnitOfWork(
-                conn, source=self.service, schema=self._schema, names=self._names, clock=self._clock
-            )
+            uow = self._unit_of_work(conn)
             cause = item.incoming.envelope if item.incoming is not None else None
             uow.publish(DEAD_LETTERS, letter, key=letter.key, cause=cause)
             await uow.flush()
